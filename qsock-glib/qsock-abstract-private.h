@@ -1,0 +1,23 @@
+/* qsock-abstract-private.h: what the library's own classes use of QSockAbstract
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#pragma once
+
+#include "qsock-abstract.h"
+
+G_BEGIN_DECLS
+
+void qsock_abstract_set_socket_type_internal (QSockAbstract   *self,
+                                              QSockSocketType  type);
+
+/* The one place errors are recorded: sets the code and the translated
+ * text, and with _emit also emits error-occurred. */
+void qsock_abstract_set_error                (QSockAbstract   *self,
+                                              QSockSocketError code,
+                                              const char      *message);
+void qsock_abstract_set_error_and_emit       (QSockAbstract   *self,
+                                              QSockSocketError code,
+                                              const char      *message);
+
+G_END_DECLS

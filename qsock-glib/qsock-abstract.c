@@ -1,0 +1,2256 @@
+/* qsock-abstract.c: Qt's QAbstractSocket
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+/**
+ * QSockAbstract:
+ *
+ * The state machine of Qt's `QAbstractSocket`: lookup, connect, buffered
+ * reading and writing, disconnect, and the blocking `wait_for_*` calls.
+ *
+ * Everything Qt emits synchronously inside a call is emitted inside the
+ * same call here, and everything Qt emits later from its event loop is
+ * emitted later from the thread-default #GMainContext that was current
+ * when the socket was made. With an IP literal, qsock_abstract_connect_to_host()
+ * emits #QSockAbstract::state-changed (%QSOCK_SOCKET_STATE_HOST_LOOKUP,
+ * then %QSOCK_SOCKET_STATE_CONNECTING) and #QSockAbstract::host-found
+ * before it returns; #QSockAbstract::connected comes from the main loop.
+ *
+ * The data path: the kernel is read straight into the read buffer when
+ * the socket is readable (at most the free room under
+ * #QSockAbstract:read-buffer-size; a full buffer stops reading, so the
+ * kernel and TCP flow control hold the rest), then #QSockIODevice::ready-read
+ * is emitted. Writes are queued and leave when the socket is writable,
+ * followed by #QSockIODevice::bytes-written.
+ *
+ * Errors are reported as in Qt: a %FALSE or -1 return, then
+ * qsock_abstract_get_error() and qsock_iodevice_get_error_string(), and
+ * #QSockAbstract::error-occurred where Qt emits `errorOccurred()`.
+ * Connect-phase failures change the state to
+ * %QSOCK_SOCKET_STATE_UNCONNECTED before the error is emitted; failures of
+ * an established connection emit the error first, while still connected.
+ *
+ * The `wait_for_*` calls need no main loop: they wait on the socket itself
+ * (so they work in a worker thread) and emit the signals from inside the
+ * call.
+ *
+ * Since: 1.0
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <netinet/ip.h>
+#include <netinet/tcp.h>
+
+#include "qsock-abstract.h"
+#include "qsock-abstract-private.h"
+#include "qsock-iodevice-private.h"
+#include "qsock-enum-types.h"
+#include "qsock-error-private.h"
+#include "qsock-host-address.h"
+#include "qsock-watch-private.h"
+
+#define CONNECT_TIMEOUT_MS 30000
+#define READ_HINT_MIN      (4 * 1024)
+#define READ_HINT_MAX      (64 * 1024)
+#define MAX_WRITE_IOVECS   64
+
+typedef struct
+{
+  GMainContext     *context;
+  QSockSocketType   type;
+  QSockSocketState  state;
+  QSockSocketError  error;
+
+  GSocket          *socket;   /* owns the descriptor */
+  int               fd;
+  QSockWatch       *watch;
+
+  char             *peer_name;
+  GInetAddress     *peer_address;
+  guint16           peer_port;
+  GInetAddress     *local_address;
+  guint16           local_port;
+
+  gint64            read_buffer_size;
+  gsize             read_hint;
+  QSockPauseModes   pause_mode;
+
+  /* Connecting */
+  QSockNetworkLayerProtocol protocol;
+  GPtrArray        *candidates;        /* GInetAddress, the list twice as Qt */
+  guint             next_candidate;
+  guint16           connect_port;
+  GCancellable     *lookup_cancellable;
+  GSource          *connect_timer;
+  QSockSocketError  candidate_error;
+  const char       *candidate_message;
+
+  guint             read_paused : 1;   /* read buffer full */
+  guint             pending_close : 1; /* disconnect once connected */
+  guint             aborting : 1;
+} QSockAbstractPrivate;
+
+G_DEFINE_TYPE_WITH_PRIVATE (QSockAbstract, qsock_abstract, QSOCK_TYPE_IODEVICE)
+
+#define PRIV(self) ((QSockAbstractPrivate *) qsock_abstract_get_instance_private (self))
+
+enum {
+  PROP_0,
+  PROP_SOCKET_TYPE,
+  PROP_STATE,
+  PROP_ERROR,
+  PROP_PEER_ADDRESS,
+  PROP_PEER_NAME,
+  PROP_PEER_PORT,
+  PROP_LOCAL_ADDRESS,
+  PROP_LOCAL_PORT,
+  PROP_READ_BUFFER_SIZE,
+  PROP_SOCKET_DESCRIPTOR,
+  PROP_PAUSE_MODE,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+enum {
+  HOST_FOUND,
+  CONNECTED,
+  DISCONNECTED,
+  STATE_CHANGED,
+  ERROR_OCCURRED,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
+static void connect_to_next_candidate (QSockAbstract *self);
+static void disconnect_internal       (QSockAbstract *self);
+static void update_interest           (QSockAbstract *self);
+
+/* State and errors: the one place each changes */
+
+static void
+set_state (QSockAbstract   *self,
+           QSockSocketState state)
+{
+  QSockAbstractPrivate *priv = PRIV (self);
+
+  if (priv->state == state)
+    return;
+
+  priv->state = state;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STATE]);
+  g_signal_emit (self, signals[STATE_CHANGED], 0, state);
+}
+
+void
+qsock_abstract_set_error (QSockAbstract   *self,
+                          QSockSocketError code,
+                          const char      *message)
+{
+  QSockAbstractPrivate *priv = PRIV (self);
+
+  qsock_iodevice_set_error_string (QSOCK_IODEVICE (self), message);
+  if (priv->error == code)
+    return;
+
+  priv->error = code;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ERROR]);
+}
+
+void
+qsock_abstract_set_error_and_emit (QSockAbstract   *self,
+                                   QSockSocketError code,
+                                   const char      *message)
+{
+  qsock_abstract_set_error (self, code, message);
+  g_signal_emit (self, signals[ERROR_OCCURRED], 0, code);
+}
+
+static void
+set_errno_error_and_emit (QSockAbstract *self,
+                          int            errsv,
+                          QSockOperation op)
+{
+  const char *message;
+  QSockSocketError code = qsock_error_from_errno (errsv, op, &message);
+
+  qsock_abstract_set_error_and_emit (self, code, message);
+}
+
+void
+qsock_abstract_set_socket_type_internal (QSockAbstract  *self,
+                                         QSockSocketType type)
+{
+  PRIV (self)->type = type;
+}
+
+/* Addresses */
+
+static void
+clear_endpoints (QSockAbstract *self,
+                 gboolean       keep_local)
+{
+  QSockAbstractPrivate *priv = PRIV (self);
+  GObject *object = G_OBJECT (self);
+
+  g_object_freeze_notify (object);
+  if (priv->peer_address != NULL || priv->peer_port != 0)
+    {
+      g_clear_object (&priv->peer_address);
+      priv->peer_port = 0;
+      g_object_notify_by_pspec (object, properties[PROP_PEER_ADDRESS]);
+      g_object_notify_by_pspec (object, properties[PROP_PEER_PORT]);
+    }
+  if (!keep_local && (priv->local_address != NULL || priv->local_port != 0))
+    {
+      g_clear_object (&priv->local_address);
+      priv->local_port = 0;
+      g_object_notify_by_pspec (object, properties[PROP_LOCAL_ADDRESS]);
+      g_object_notify_by_pspec (object, properties[PROP_LOCAL_PORT]);
+    }
+  g_object_thaw_notify (object);
+}
+
+/* Reads getsockname()/getpeername() into the cached endpoints. */
+static void
+fetch_endpoint (int            fd,
+                gboolean       peer,
+                GInetAddress **address,
+                guint16       *port)
+{
+  struct sockaddr_storage storage;
+  socklen_t len = sizeof storage;
+  g_autoptr(GSocketAddress) sa = NULL;
+
+  g_clear_object (address);
+  *port = 0;
+
+  if ((peer ? getpeername (fd, (struct sockaddr *) &storage, &len)
+            : getsockname (fd, (struct sockaddr *) &storage, &len)) != 0)
+    return;
+  if (storage.ss_family != AF_INET && storage.ss_family != AF_INET6)
+    return;
+
+  sa = g_socket_address_new_from_native (&storage, len);
+  if (sa == NULL)
+    return;
+  *address = g_object_ref (g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (sa)));
+  *port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (sa));
+}
+
+static void
+fetch_connection_parameters (QSockAbstract *self)
+{
+  QSockAbstractPrivate *priv = PRIV (self);
+  GObject *object = G_OBJECT (self);
+
+  g_object_freeze_notify (object);
+  fetch_endpoint (priv->fd, FALSE, &priv->local_address, &priv->local_port);
+  fetch_endpoint (priv->fd, TRUE, &priv->peer_address, &priv->peer_port);
+  g_object_notify_by_pspec (object, properties[PROP_LOCAL_ADDRESS]);
+  g_object_notify_by_pspec (object, properties[PROP_LOCAL_PORT]);
+  g_object_notify_by_pspec (object, properties[PROP_PEER_ADDRESS]);
+  g_object_notify_by_pspec (object, properties[PROP_PEER_PORT]);
+  g_object_thaw_notify (object);
+}
+
+/* The socket layer */
+
+static void
+on_socket_ready (gpointer     user_data,
+                 GIOCondition ready);
+
+static void
+stop_connect_timer (QSockAbstractPrivate *priv)
+{
+  if (priv->connect_timer == NULL)
+    return;
+  g_source_destroy (priv->connect_timer);
+  g_clear_pointer (&priv->connect_timer, g_source_unref);
+}
+
+static void
+cancel_lookup (QSockAbstractPrivate *priv)
+{
+  if (priv->lookup_cancellable == NULL)
+    return;
+  g_cancellable_cancel (priv->lookup_cancellable);
+  g_clear_object (&priv->lookup_cancellable);
+}
+
+static void
+reset_socket_layer (QSockAbstract *self)
+{
+  QSockAbstractPrivate *priv = PRIV (self);
+  gboolean had_fd = priv->fd >= 0;
+
+  stop_connect_timer (priv);
+  g_clear_pointer (&priv->watch, qsock_watch_free);
+  if (priv->socket != NULL)
+    {
+      g_socket_close (priv->socket, NULL);
+      g_clear_object (&priv->socket);
+    }
+  priv->fd = -1;
+  priv->read_paused = FALSE;
+  if (had_fd)
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SOCKET_DESCRIPTOR]);
+}
+
+static void
+adopt_socket (QSockAbstract *self,
+              GSocket       *socket)
+{
+  QSockAbstractPrivate *priv = PRIV (self);
+
+  reset_socket_layer (self);
+  priv->socket = socket;
+  priv->fd = g_socket_get_fd (socket);
+  priv->watch = qsock_watch_new (priv->context, priv->fd, "[qsock] socket",
+                                 on_socket_ready, self);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SOCKET_DESCRIPTOR]);
+}
+
+static gboolean
+create_socket (QSockAbstract  *self,
+               GSocketFamily   family)
+{
+  QSockAbstractPrivate *priv = PRIV (self);
+  g_autoptr(GError) error = NULL;
+  GSocket *socket;
+  const char *message;
+  QSockSocketError code;
+
+  socket = g_socket_new (family,
+                         priv->type == QSOCK_SOCKET_TYPE_UDP ? G_SOCKET_TYPE_DATAGRAM : G_SOCKET_TYPE_STREAM,
+                         G_SOCKET_PROTOCOL_DEFAULT, &error);
+  if (socket == NULL)
+    {
+      code = qsock_error_from_gerror (error, &message);
+      qsock_abstract_set_error (self, code, message);
+      return FALSE;
+    }
+
+  adopt_socket (self, socket);
+  return TRUE;
+}
+
+/* Which readiness the socket needs now: writable while connecting or while
+ * data is queued, readable while connected and the buffer has room. */
+static void
+update_interest (QSockAbstract *self)
+{
+  QSockAbstractPrivate *priv = PRIV (self);
+  GIOCondition interest = 0;
+
+  if (priv->watch == NULL)
+    return;
+
+  switch (priv->state)
+    {
+    case QSOCK_SOCKET_STATE_CONNECTING:
+      interest = G_IO_OUT;
+      break;
+    case QSOCK_SOCKET_STATE_CONNECTED:
+      if (!priv->read_paused)
+        interest |= G_IO_IN;
+      G_GNUC_FALLTHROUGH;
+    case QSOCK_SOCKET_STATE_CLOSING:
+      if (!qsock_buffer_is_empty (qsock_iodevice_get_write_buffer (QSOCK_IODEVICE (self))))
+        interest |= G_IO_OUT;
+      break;
+    default:
+      break;
+    }
+
+  qsock_watch_set_interest (priv->watch, interest);
+}
+
+/* Reading: Qt's canReadNotification() + readFromSocket() */
+
+static void
+handle_read_failure (QSockAbstract *self,
+                     int            errsv)
+{
+  /* Remote close (EOF or reset) is reported while still connected, then
+   * the connection winds down, as Qt does. */
+  if (errsv == 0)
+    qsock_abstract_set_error_and_emit (self, QSOCK_SOCKET_ERROR_REMOTE_HOST_CLOSED,
+                                       qsock_message (QSOCK_MSG_REMOTE_CLOSED));
+  else
+    set_errno_error_and_emit (self, errsv, QSOCK_OP_READ);
+
+  reset_socket_layer (self);
+  disconnect_internal (self);
+}
+
+/* Returns TRUE if new bytes were buffered. */
+static gboolean
+read_notification (QSockAbstract *self)
+{
+  QSockAbstractPrivate *priv = PRIV (self);
+  QSockIODevice *device = QSOCK_IODEVICE (self);
+  QSockBuffer *buffer = qsock_iodevice_get_read_buffer (device);
+  gsize wanted = priv->read_hint;
+  gsize space;
+  char *dst;
+  gssize n;
+
+  if (!qsock_iodevice_is_readable (device))
+    {
+      /* A write-only socket reads and drops what arrives (Qt does too). */
+      char scratch[4096];
+
+      n = recv (priv->fd, scratch, sizeof scratch, 0);
+      if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
+        handle_read_failure (self, n == 0 ? 0 : errno);
+      return FALSE;
+    }
+
+  if (priv->read_buffer_size > 0)
+    {
+      gint64 room = priv->read_buffer_size - (gint64) qsock_buffer_get_size (buffer);
+
+      if (room <= 0)
+        {
+          priv->read_paused = TRUE;
+          update_interest (self);
+          return FALSE;
+        }
+      wanted = MIN (wanted, (gsize) room);
+    }
+
+  dst = qsock_buffer_reserve (buffer, wanted, &space);
+  do
+    n = recv (priv->fd, dst, space, 0);
+  while (n < 0 && errno == EINTR);
+
+  if (n <= 0)
+    {
+      int errsv = errno;
+
+      qsock_buffer_commit (buffer, 0);
+      if (n < 0 && errsv == EAGAIN)
+        return FALSE;
+      handle_read_failure (self, n == 0 || errsv == ECONNRESET ? 0 : errsv);
+      return FALSE;
+    }
+
+  qsock_buffer_commit (buffer, n);
+
+  /* Grow reads for bulk traffic, stay small for chatty traffic. */
+  if ((gsize) n == space && space == wanted)
+    priv->read_hint = MIN (priv->read_hint * 2, READ_HINT_MAX);
+  else if ((gsize) n < priv->read_hint / 4)
+    priv->read_hint = MAX (priv->read_hint / 2, READ_HINT_MIN);
+
+  if (priv->read_buffer_size > 0 &&
+      (gint64) qsock_buffer_get_size (buffer) >= priv->read_buffer_size)
+    {
+      priv->read_paused = TRUE;
+      update_interest (self);
+    }
+
+  qsock_iodevice_emit_ready_read (device);
+  return TRUE;
+}
+
+/* Writing: Qt's canWriteNotification() + writeToSocket(). Returns the
+ * bytes written, 0 if none could be, -1 on error (the socket aborted). */
+static gssize
+write_notification (QSockAbstract *self)
+{
+  QSockAbstractPrivate *priv = PRIV (self);
+  QSockBuffer *buffer = qsock_iodevice_get_write_buffer (QSOCK_IODEVICE (self));
+  struct iovec iov[MAX_WRITE_IOVECS];
+  struct msghdr msg = { 0 };
+  gssize n;
+
+  if (priv->fd < 0)
+    return 0;
+
+  if (qsock_buffer_is_empty (buffer))
+    {
+      update_interest (self);
+      if (priv->state == QSOCK_SOCKET_STATE_CLOSING)
+        disconnect_internal (self);
+      return 0;
+    }
+
+  msg.msg_iov = iov;
+  msg.msg_iovlen = qsock_buffer_get_iovecs (buffer, iov, MAX_WRITE_IOVECS);
+  do
+    n = sendmsg (priv->fd, &msg, MSG_NOSIGNAL);
+  while (n < 0 && errno == EINTR);
+
+  if (n < 0)
+    {
+      int errsv = errno;
+
+      if (errsv == EAGAIN)
+        return 0;
+      set_errno_error_and_emit (self, errsv, QSOCK_OP_WRITE);
+      qsock_abstract_abort (self);
+      return -1;
+    }
+
+  qsock_buffer_skip (buffer, n);
+  if (qsock_buffer_is_empty (buffer))
+    update_interest (self);
+
+  qsock_iodevice_emit_bytes_written (QSOCK_IODEVICE (self), n);
+
+  if (priv->state == QSOCK_SOCKET_STATE_CLOSING && qsock_buffer_is_empty (buffer))
+    disconnect_internal (self);
+
+  return n;
+}
+
+/* Connecting: Qt's _q_startConnecting, _q_connectToNextAddress,
+ * _q_testConnection */
+
+static void
+connection_established (QSockAbstract *self)
+{
+  QSockAbstractPrivate *priv = PRIV (self);
+
+  stop_connect_timer (priv);
+  g_clear_pointer (&priv->candidates, g_ptr_array_unref);
+  fetch_connection_parameters (self);
+
+  set_state (self, QSOCK_SOCKET_STATE_CONNECTED);
+  update_interest (self);
+  if (priv->state != QSOCK_SOCKET_STATE_CONNECTED)
+    return;
+  g_signal_emit (self, signals[CONNECTED], 0);
+
+  if (priv->pending_close && priv->state == QSOCK_SOCKET_STATE_CONNECTED)
+    {
+      priv->pending_close = FALSE;
+      disconnect_internal (self);
+    }
+}
+
+static void
+connect_failed (QSockAbstract   *self,
+                QSockSocketError code,
+                const char      *message)
+{
+  QSockAbstractPrivate *priv = PRIV (self);
+
+  g_clear_pointer (&priv->candidates, g_ptr_array_unref);
+  reset_socket_layer (self);
+  set_state (self, QSOCK_SOCKET_STATE_UNCONNECTED);
+  qsock_abstract_set_error_and_emit (self, code, message);
+}
+
+static gboolean
+on_connect_timeout (gpointer user_data)
+{
+  QSockAbstract *self = user_data;
+  QSockAbstractPrivate *priv = PRIV (self);
+
+  g_clear_pointer (&priv->connect_timer, g_source_unref);
+  priv->candidate_error = QSOCK_SOCKET_ERROR_SOCKET_TIMEOUT;
+  priv->candidate_message = qsock_message (QSOCK_MSG_CONNECTION_TIMEOUT);
+  reset_socket_layer (self);
+  connect_to_next_candidate (self);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+start_connect_timer (QSockAbstract *self)
+{
+  QSockAbstractPrivate *priv = PRIV (self);
+
+  stop_connect_timer (priv);
+  priv->connect_timer = g_timeout_source_new (CONNECT_TIMEOUT_MS);
+  g_source_set_name (priv->connect_timer, "[qsock] connect timeout");
+  g_source_set_callback (priv->connect_timer, on_connect_timeout, self, NULL);
+  g_source_attach (priv->connect_timer, priv->context);
+}
+
+/* Starts connect() to @address; returns FALSE if it failed at once (the
+ * reason in candidate_error). */
+static gboolean
+start_connect (QSockAbstract *self,
+               GInetAddress  *address)
+{
+  QSockAbstractPrivate *priv = PRIV (self);
+  g_autoptr(GSocketAddress) sa = g_inet_socket_address_new (address, priv->connect_port);
+  GSocketFamily family = g_inet_address_get_family (address);
+  struct sockaddr_storage storage;
+  int r;
+
+  /* A socket bound beforehand is kept if the family matches. */
+  if (priv->socket == NULL || g_socket_get_family (priv->socket) != family)
+    {
+      if (!create_socket (self, family))
+        {
+          priv->candidate_error = priv->error;
+          priv->candidate_message = NULL;
+          return FALSE;
+        }
+    }
+
+  g_socket_address_to_native (sa, &storage, sizeof storage, NULL);
+  do
+    r = connect (priv->fd, (struct sockaddr *) &storage, g_socket_address_get_native_size (sa));
+  while (r < 0 && errno == EINTR);
+
+  if (r == 0)
+    return TRUE;
+
+  if (errno == EINPROGRESS || errno == EAGAIN)
+    {
+      update_interest (self);
+      start_connect_timer (self);
+      return TRUE;
+    }
+
+  priv->candidate_error = qsock_error_from_errno (errno, QSOCK_OP_CONNECT, &priv->candidate_message);
+  reset_socket_layer (self);
+  return FALSE;
+}
+
+static void
+connect_to_next_candidate (QSockAbstract *self)
+{
+  QSockAbstractPrivate *priv = PRIV (self);
+
+  while (priv->state == QSOCK_SOCKET_STATE_CONNECTING)
+    {
+      GInetAddress *address;
+      int so_error = 0;
+      socklen_t len = sizeof so_error;
+
+      if (priv->candidates == NULL || priv->next_candidate >= priv->candidates->len)
+        {
+          QSockSocketError code = priv->candidate_error;
+          const char *message = priv->candidate_message;
+
+          /* Qt reports "refused" when the engine had nothing better. */
+          if (code == QSOCK_SOCKET_ERROR_UNKNOWN_SOCKET || message == NULL)
+            {
+              code = QSOCK_SOCKET_ERROR_CONNECTION_REFUSED;
+              message = qsock_message (QSOCK_MSG_CONNECTION_REFUSED);
+            }
+          connect_failed (self, code, message);
+          return;
+        }
+
+      address = g_ptr_array_index (priv->candidates, priv->next_candidate++);
+      if (!start_connect (self, address))
+        continue;
+
+      /* Connected at once (rare for TCP, always for UDP)? */
+      if (priv->connect_timer == NULL)
+        {
+          if (getsockopt (priv->fd, SOL_SOCKET, SO_ERROR, &so_error, &len) == 0 && so_error == 0)
+            connection_established (self);
+          return;
+        }
+      return;
+    }
+}
+
+/* The socket became writable while connecting. */
+static void
+test_connection (QSockAbstract *self)
+{
+  QSockAbstractPrivate *priv = PRIV (self);
+  int so_error = 0;
+  socklen_t len = sizeof so_error;
+
+  if (getsockopt (priv->fd, SOL_SOCKET, SO_ERROR, &so_error, &len) != 0)
+    so_error = errno;
+
+  if (so_error == 0)
+    {
+      connection_established (self);
+      return;
+    }
+
+  priv->candidate_error = qsock_error_from_errno (so_error, QSOCK_OP_CONNECT, &priv->candidate_message);
+  reset_socket_layer (self);
+  connect_to_next_candidate (self);
+}
+
+static void
+start_connecting (QSockAbstract *self,
+                  GList         *addresses)
+{
+  QSockAbstractPrivate *priv = PRIV (self);
+  GPtrArray *candidates = g_ptr_array_new_with_free_func (g_object_unref);
+
+  for (GList *l = addresses; l != NULL; l = l->next)
+    {
+      GSocketFamily family = g_inet_address_get_family (l->data);
+
+      if ((priv->protocol == QSOCK_NETWORK_LAYER_PROTOCOL_IPV4 && family != G_SOCKET_FAMILY_IPV4) ||
+          (priv->protocol == QSOCK_NETWORK_LAYER_PROTOCOL_IPV6 && family != G_SOCKET_FAMILY_IPV6))
+        continue;
+      g_ptr_array_add (candidates, g_object_ref (l->data));
+    }
+
+  if (candidates->len == 0)
+    {
+      g_ptr_array_unref (candidates);
+      connect_failed (self, QSOCK_SOCKET_ERROR_HOST_NOT_FOUND, qsock_message (QSOCK_MSG_HOST_NOT_FOUND));
+      return;
+    }
+
+  /* Qt tries the whole list twice. */
+  for (guint i = 0, n = candidates->len; i < n; i++)
+    g_ptr_array_add (candidates, g_object_ref (g_ptr_array_index (candidates, i)));
+
+  g_clear_pointer (&priv->candidates, g_ptr_array_unref);
+  priv->candidates = candidates;
+  priv->next_candidate = 0;
+  priv->candidate_error = QSOCK_SOCKET_ERROR_UNKNOWN_SOCKET;
+  priv->candidate_message = NULL;
+
+  set_state (self, QSOCK_SOCKET_STATE_CONNECTING);
+  if (priv->state != QSOCK_SOCKET_STATE_CONNECTING)
+    return;
+  g_signal_emit (self, signals[HOST_FOUND], 0);
+  connect_to_next_candidate (self);
+}
+
+static void
+on_lookup_done (GObject      *source,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  g_autoptr(GError) error = NULL;
+  GList *addresses = g_resolver_lookup_by_name_finish (G_RESOLVER (source), result, &error);
+  QSockAbstract *self;
+
+  /* Cancelled means the socket moved on (or is gone): touch nothing. */
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+
+  self = user_data;
+  g_clear_object (&PRIV (self)->lookup_cancellable);
+  g_object_ref (self);
+  start_connecting (self, addresses);
+  g_object_unref (self);
+  g_resolver_free_addresses (addresses);
+}
+
+static void
+start_lookup (QSockAbstract *self,
+              const char    *host_name)
+{
+  QSockAbstractPrivate *priv = PRIV (self);
+  g_autoptr(GResolver) resolver = g_resolver_get_default ();
+
+  priv->lookup_cancellable = g_cancellable_new ();
+  g_main_context_push_thread_default (priv->context);
+  g_resolver_lookup_by_name_async (resolver, host_name, priv->lookup_cancellable,
+                                   on_lookup_done, self);
+  g_main_context_pop_thread_default (priv->context);
+}
+
+/* Disconnecting: Qt's disconnectFromHost() */
+
+static void
+disconnect_internal (QSockAbstract *self)
+{
+  QSockAbstractPrivate *priv = PRIV (self);
+  QSockSocketState previous;
+
+  if (priv->state == QSOCK_SOCKET_STATE_UNCONNECTED)
+    return;
+
+  if (!priv->aborting && (priv->state == QSOCK_SOCKET_STATE_HOST_LOOKUP ||
+                          priv->state == QSOCK_SOCKET_STATE_CONNECTING))
+    {
+      priv->pending_close = TRUE;
+      return;
+    }
+
+  if (priv->aborting)
+    cancel_lookup (priv);
+  else
+    {
+      if (priv->state != QSOCK_SOCKET_STATE_CLOSING)
+        {
+          set_state (self, QSOCK_SOCKET_STATE_CLOSING);
+          update_interest (self);
+        }
+
+      /* Stay closing until every queued byte is written. */
+      if (priv->fd >= 0 &&
+          !qsock_buffer_is_empty (qsock_iodevice_get_write_buffer (QSOCK_IODEVICE (self))))
+        {
+          update_interest (self);
+          return;
+        }
+    }
+
+  previous = priv->state;
+  g_clear_pointer (&priv->candidates, g_ptr_array_unref);
+  reset_socket_layer (self);
+  set_state (self, QSOCK_SOCKET_STATE_UNCONNECTED);
+  qsock_iodevice_emit_read_channel_finished (QSOCK_IODEVICE (self));
+  if (previous == QSOCK_SOCKET_STATE_CONNECTED || previous == QSOCK_SOCKET_STATE_CLOSING)
+    g_signal_emit (self, signals[DISCONNECTED], 0);
+
+  clear_endpoints (self, FALSE);
+  g_clear_pointer (&priv->peer_name, g_free);
+  qsock_buffer_clear (qsock_iodevice_get_write_buffer (QSOCK_IODEVICE (self)));
+}
+
+/* Dispatch */
+
+static void
+on_socket_ready (gpointer     user_data,
+                 GIOCondition ready)
+{
+  QSockAbstract *self = g_object_ref (user_data);
+  QSockAbstractPrivate *priv = PRIV (self);
+
+  if (priv->state == QSOCK_SOCKET_STATE_CONNECTING)
+    test_connection (self);
+  else
+    {
+      if ((ready & (G_IO_IN | G_IO_HUP | G_IO_ERR)) && priv->state == QSOCK_SOCKET_STATE_CONNECTED &&
+          !priv->read_paused)
+        read_notification (self);
+      if ((ready & (G_IO_OUT | G_IO_HUP | G_IO_ERR)) && priv->fd >= 0 &&
+          (priv->state == QSOCK_SOCKET_STATE_CONNECTED || priv->state == QSOCK_SOCKET_STATE_CLOSING))
+        write_notification (self);
+    }
+
+  g_object_unref (self);
+}
+
+/* QSockIODevice virtual functions */
+
+static gint64
+qsock_abstract_read_data (QSockIODevice *device,
+                          char          *data,
+                          gint64         max_size)
+{
+  QSockAbstract *self = QSOCK_ABSTRACT (device);
+  QSockAbstractPrivate *priv = PRIV (self);
+
+  if (priv->fd < 0 || priv->state != QSOCK_SOCKET_STATE_CONNECTED)
+    return max_size > 0 ? -1 : 0;
+
+  /* The buffer was drained, or more was asked than it held: read again. */
+  if (priv->read_paused)
+    {
+      priv->read_paused = FALSE;
+      update_interest (self);
+    }
+  return 0;
+}
+
+static gint64
+qsock_abstract_write_data (QSockIODevice *device,
+                           const char    *data,
+                           gint64         size)
+{
+  QSockAbstract *self = QSOCK_ABSTRACT (device);
+  QSockAbstractPrivate *priv = PRIV (self);
+
+  if (priv->state == QSOCK_SOCKET_STATE_UNCONNECTED ||
+      priv->state == QSOCK_SOCKET_STATE_BOUND ||
+      priv->state == QSOCK_SOCKET_STATE_LISTENING)
+    {
+      qsock_abstract_set_error (self, QSOCK_SOCKET_ERROR_UNKNOWN_SOCKET,
+                                qsock_message (QSOCK_MSG_NOT_CONNECTED));
+      return -1;
+    }
+
+  qsock_buffer_append (qsock_iodevice_get_write_buffer (device), data, size);
+  update_interest (self);
+  return size;
+}
+
+static void
+qsock_abstract_close (QSockIODevice *device)
+{
+  QSockAbstract *self = QSOCK_ABSTRACT (device);
+  QSockAbstractPrivate *priv = PRIV (self);
+
+  g_object_ref (self);
+  QSOCK_IODEVICE_CLASS (qsock_abstract_parent_class)->close (device);
+  if (priv->state != QSOCK_SOCKET_STATE_UNCONNECTED)
+    disconnect_internal (self);
+  else
+    {
+      clear_endpoints (self, FALSE);
+      g_clear_pointer (&priv->peer_name, g_free);
+    }
+  g_object_unref (self);
+}
+
+/* Blocking waits: the same handlers, driven by poll() on the socket */
+
+static gint64
+deadline_from_msecs (int msecs)
+{
+  return msecs < 0 ? -1 : g_get_monotonic_time () + (gint64) msecs * 1000;
+}
+
+static gint64
+time_left_us (gint64 deadline)
+{
+  if (deadline < 0)
+    return -1;
+  return MAX (deadline - g_get_monotonic_time (), 0);
+}
+
+static GIOCondition
+wait_interest (QSockAbstract *self)
+{
+  QSockAbstractPrivate *priv = PRIV (self);
+  GIOCondition interest = 0;
+
+  if (priv->state == QSOCK_SOCKET_STATE_CONNECTED && !priv->read_paused)
+    interest |= G_IO_IN;
+  if (!qsock_buffer_is_empty (qsock_iodevice_get_write_buffer (QSOCK_IODEVICE (self))))
+    interest |= G_IO_OUT;
+  return interest;
+}
+
+/* One round of poll + handlers. Returns the bytes read flag in *did_read
+ * and written count in *written; FALSE on timeout. */
+static gboolean
+wait_round (QSockAbstract *self,
+            gint64         deadline,
+            gboolean      *did_read,
+            gssize        *written)
+{
+  QSockAbstractPrivate *priv = PRIV (self);
+  GIOCondition ready = qsock_fd_wait (priv->fd, wait_interest (self), time_left_us (deadline));
+
+  *did_read = FALSE;
+  *written = 0;
+  if (ready == 0)
+    return FALSE;
+
+  if ((ready & (G_IO_IN | G_IO_HUP | G_IO_ERR)) && priv->state == QSOCK_SOCKET_STATE_CONNECTED &&
+      !priv->read_paused)
+    *did_read = read_notification (self);
+  if ((ready & (G_IO_OUT | G_IO_HUP | G_IO_ERR)) && priv->fd >= 0)
+    *written = write_notification (self);
+  return TRUE;
+}
+
+static void
+timed_out (QSockAbstract *self)
+{
+  qsock_abstract_set_error_and_emit (self, QSOCK_SOCKET_ERROR_SOCKET_TIMEOUT,
+                                     qsock_message (QSOCK_MSG_NETWORK_TIMEOUT));
+}
+
+static gboolean
+wait_connected_until (QSockAbstract *self,
+                      gint64         deadline)
+{
+  QSockAbstractPrivate *priv = PRIV (self);
+
+  if (priv->state == QSOCK_SOCKET_STATE_CONNECTED || priv->state == QSOCK_SOCKET_STATE_CLOSING)
+    return TRUE;
+  if (priv->state != QSOCK_SOCKET_STATE_HOST_LOOKUP && priv->state != QSOCK_SOCKET_STATE_CONNECTING)
+    return FALSE;
+
+  if (priv->state == QSOCK_SOCKET_STATE_HOST_LOOKUP)
+    {
+      g_autoptr(GResolver) resolver = g_resolver_get_default ();
+      g_autoptr(GError) error = NULL;
+      GList *addresses;
+
+      /* Qt drops the asynchronous lookup and resolves in place. */
+      cancel_lookup (priv);
+      addresses = g_resolver_lookup_by_name (resolver, priv->peer_name, NULL, &error);
+      start_connecting (self, addresses);
+      g_resolver_free_addresses (addresses);
+    }
+
+  while (priv->state == QSOCK_SOCKET_STATE_CONNECTING)
+    {
+      gint64 left = time_left_us (deadline);
+      gint64 slice = left < 0 ? (gint64) CONNECT_TIMEOUT_MS * 1000 : MIN (left, (gint64) CONNECT_TIMEOUT_MS * 1000);
+      GIOCondition ready = qsock_fd_wait (priv->fd, G_IO_OUT, slice);
+
+      if (ready != 0)
+        {
+          test_connection (self);
+          continue;
+        }
+
+      if (deadline >= 0 && time_left_us (deadline) == 0)
+        {
+          /* Qt: the state goes back, the error is set, no error-occurred. */
+          g_clear_pointer (&priv->candidates, g_ptr_array_unref);
+          reset_socket_layer (self);
+          set_state (self, QSOCK_SOCKET_STATE_UNCONNECTED);
+          qsock_abstract_set_error (self, QSOCK_SOCKET_ERROR_SOCKET_TIMEOUT,
+                                    qsock_message (QSOCK_MSG_SOCKET_TIMEOUT));
+          return FALSE;
+        }
+
+      /* This candidate's 30 s are up: on to the next one. */
+      priv->candidate_error = QSOCK_SOCKET_ERROR_SOCKET_TIMEOUT;
+      priv->candidate_message = qsock_message (QSOCK_MSG_CONNECTION_TIMEOUT);
+      reset_socket_layer (self);
+      connect_to_next_candidate (self);
+    }
+
+  return priv->state == QSOCK_SOCKET_STATE_CONNECTED;
+}
+
+static gboolean
+qsock_abstract_wait_for_ready_read (QSockIODevice *device,
+                                    int            msecs)
+{
+  QSockAbstract *self = QSOCK_ABSTRACT (device);
+  QSockAbstractPrivate *priv = PRIV (self);
+  gint64 deadline = deadline_from_msecs (msecs);
+  g_autoptr(QSockAbstract) keep = g_object_ref (self);
+
+  if (priv->state == QSOCK_SOCKET_STATE_UNCONNECTED)
+    return FALSE;
+  if (!wait_connected_until (self, deadline))
+    return FALSE;
+
+  while (priv->fd >= 0)
+    {
+      gboolean did_read;
+      gssize written;
+
+      if (!wait_round (self, deadline, &did_read, &written))
+        {
+          timed_out (self);
+          return FALSE;
+        }
+      if (did_read)
+        return TRUE;
+      if (written < 0 || priv->state != QSOCK_SOCKET_STATE_CONNECTED)
+        return FALSE;
+    }
+  return FALSE;
+}
+
+static gboolean
+qsock_abstract_wait_for_bytes_written (QSockIODevice *device,
+                                       int            msecs)
+{
+  QSockAbstract *self = QSOCK_ABSTRACT (device);
+  QSockAbstractPrivate *priv = PRIV (self);
+  gint64 deadline = deadline_from_msecs (msecs);
+  g_autoptr(QSockAbstract) keep = g_object_ref (self);
+
+  if (priv->state == QSOCK_SOCKET_STATE_UNCONNECTED)
+    {
+      g_warning ("QAbstractSocket::waitForBytesWritten() is not allowed in UnconnectedState");
+      return FALSE;
+    }
+  if (qsock_buffer_is_empty (qsock_iodevice_get_write_buffer (device)))
+    return FALSE;
+  if (!wait_connected_until (self, deadline))
+    return FALSE;
+
+  while (priv->fd >= 0)
+    {
+      gboolean did_read;
+      gssize written;
+
+      if (!wait_round (self, deadline, &did_read, &written))
+        {
+          timed_out (self);
+          return FALSE;
+        }
+      if (written > 0)
+        return TRUE;
+      if (written < 0 || priv->state == QSOCK_SOCKET_STATE_UNCONNECTED)
+        return FALSE;
+    }
+  return FALSE;
+}
+
+/* GObject */
+
+static void
+qsock_abstract_dispose (GObject *object)
+{
+  QSockAbstract *self = QSOCK_ABSTRACT (object);
+  QSockAbstractPrivate *priv = PRIV (self);
+
+  cancel_lookup (priv);
+  reset_socket_layer (self);
+  g_clear_pointer (&priv->candidates, g_ptr_array_unref);
+
+  G_OBJECT_CLASS (qsock_abstract_parent_class)->dispose (object);
+}
+
+static void
+qsock_abstract_finalize (GObject *object)
+{
+  QSockAbstractPrivate *priv = PRIV (QSOCK_ABSTRACT (object));
+
+  g_clear_object (&priv->peer_address);
+  g_clear_object (&priv->local_address);
+  g_free (priv->peer_name);
+  g_main_context_unref (priv->context);
+
+  G_OBJECT_CLASS (qsock_abstract_parent_class)->finalize (object);
+}
+
+static void
+qsock_abstract_get_property (GObject    *object,
+                             guint       prop_id,
+                             GValue     *value,
+                             GParamSpec *pspec)
+{
+  QSockAbstract *self = QSOCK_ABSTRACT (object);
+  QSockAbstractPrivate *priv = PRIV (self);
+
+  switch (prop_id)
+    {
+    case PROP_SOCKET_TYPE:
+      g_value_set_enum (value, priv->type);
+      break;
+    case PROP_STATE:
+      g_value_set_enum (value, priv->state);
+      break;
+    case PROP_ERROR:
+      g_value_set_enum (value, priv->error);
+      break;
+    case PROP_PEER_ADDRESS:
+      g_value_set_object (value, priv->peer_address);
+      break;
+    case PROP_PEER_NAME:
+      g_value_set_string (value, qsock_abstract_get_peer_name (self));
+      break;
+    case PROP_PEER_PORT:
+      g_value_set_uint (value, priv->peer_port);
+      break;
+    case PROP_LOCAL_ADDRESS:
+      g_value_set_object (value, priv->local_address);
+      break;
+    case PROP_LOCAL_PORT:
+      g_value_set_uint (value, priv->local_port);
+      break;
+    case PROP_READ_BUFFER_SIZE:
+      g_value_set_int64 (value, priv->read_buffer_size);
+      break;
+    case PROP_SOCKET_DESCRIPTOR:
+      g_value_set_int (value, priv->fd);
+      break;
+    case PROP_PAUSE_MODE:
+      g_value_set_flags (value, priv->pause_mode);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+qsock_abstract_set_property (GObject      *object,
+                             guint         prop_id,
+                             const GValue *value,
+                             GParamSpec   *pspec)
+{
+  QSockAbstract *self = QSOCK_ABSTRACT (object);
+
+  switch (prop_id)
+    {
+    case PROP_SOCKET_TYPE:
+      if (g_value_get_enum (value) != QSOCK_SOCKET_TYPE_UNKNOWN)
+        qsock_abstract_set_socket_type_internal (self, g_value_get_enum (value));
+      break;
+    case PROP_READ_BUFFER_SIZE:
+      qsock_abstract_set_read_buffer_size (self, g_value_get_int64 (value));
+      break;
+    case PROP_PAUSE_MODE:
+      qsock_abstract_set_pause_mode (self, g_value_get_flags (value));
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+qsock_abstract_class_init (QSockAbstractClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  QSockIODeviceClass *device_class = QSOCK_IODEVICE_CLASS (klass);
+
+  object_class->dispose = qsock_abstract_dispose;
+  object_class->finalize = qsock_abstract_finalize;
+  object_class->get_property = qsock_abstract_get_property;
+  object_class->set_property = qsock_abstract_set_property;
+
+  device_class->read_data = qsock_abstract_read_data;
+  device_class->write_data = qsock_abstract_write_data;
+  device_class->close = qsock_abstract_close;
+  device_class->wait_for_ready_read = qsock_abstract_wait_for_ready_read;
+  device_class->wait_for_bytes_written = qsock_abstract_wait_for_bytes_written;
+
+  /**
+   * QSockAbstract:socket-type:
+   *
+   * The transport: TCP or UDP. Set once, at construction.
+   *
+   * Since: 1.0
+   */
+  properties[PROP_SOCKET_TYPE] =
+    g_param_spec_enum ("socket-type", NULL, NULL,
+                       QSOCK_TYPE_SOCKET_TYPE, QSOCK_SOCKET_TYPE_UNKNOWN,
+                       G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * QSockAbstract:state:
+   *
+   * The socket's state; #QSockAbstract::state-changed tells each change.
+   *
+   * Since: 1.0
+   */
+  properties[PROP_STATE] =
+    g_param_spec_enum ("state", NULL, NULL,
+                       QSOCK_TYPE_SOCKET_STATE, QSOCK_SOCKET_STATE_UNCONNECTED,
+                       G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * QSockAbstract:error:
+   *
+   * The last error. As in Qt it stays set after later successful calls;
+   * qsock_abstract_connect_to_host() resets it.
+   *
+   * Since: 1.0
+   */
+  properties[PROP_ERROR] =
+    g_param_spec_enum ("error", NULL, NULL,
+                       QSOCK_TYPE_SOCKET_ERROR, QSOCK_SOCKET_ERROR_UNKNOWN_SOCKET,
+                       G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * QSockAbstract:peer-address:
+   *
+   * The connected peer's address, or %NULL.
+   *
+   * Since: 1.0
+   */
+  properties[PROP_PEER_ADDRESS] =
+    g_param_spec_object ("peer-address", NULL, NULL, G_TYPE_INET_ADDRESS,
+                         G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * QSockAbstract:peer-name:
+   *
+   * The host name given to qsock_abstract_connect_to_host(), or %NULL.
+   *
+   * Since: 1.0
+   */
+  properties[PROP_PEER_NAME] =
+    g_param_spec_string ("peer-name", NULL, NULL, NULL,
+                         G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * QSockAbstract:peer-port:
+   *
+   * The connected peer's port, or 0.
+   *
+   * Since: 1.0
+   */
+  properties[PROP_PEER_PORT] =
+    g_param_spec_uint ("peer-port", NULL, NULL, 0, G_MAXUINT16, 0,
+                       G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * QSockAbstract:local-address:
+   *
+   * The local address of a bound or connected socket, or %NULL.
+   *
+   * Since: 1.0
+   */
+  properties[PROP_LOCAL_ADDRESS] =
+    g_param_spec_object ("local-address", NULL, NULL, G_TYPE_INET_ADDRESS,
+                         G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * QSockAbstract:local-port:
+   *
+   * The local port of a bound or connected socket, or 0.
+   *
+   * Since: 1.0
+   */
+  properties[PROP_LOCAL_PORT] =
+    g_param_spec_uint ("local-port", NULL, NULL, 0, G_MAXUINT16, 0,
+                       G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * QSockAbstract:read-buffer-size:
+   *
+   * The most bytes the read buffer holds; 0 (the default) is unlimited.
+   * When the buffer is full the socket stops reading from the kernel, so
+   * TCP flow control slows the peer; reading resumes when the buffer has
+   * been emptied, when a read asks for more than is buffered, or when the
+   * limit is raised, as in Qt.
+   *
+   * Since: 1.0
+   */
+  properties[PROP_READ_BUFFER_SIZE] =
+    g_param_spec_int64 ("read-buffer-size", NULL, NULL, G_MININT64, G_MAXINT64, 0,
+                        G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * QSockAbstract:socket-descriptor:
+   *
+   * The native descriptor, or -1 when there is none.
+   *
+   * Since: 1.0
+   */
+  properties[PROP_SOCKET_DESCRIPTOR] =
+    g_param_spec_int ("socket-descriptor", NULL, NULL, -1, G_MAXINT, -1,
+                      G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * QSockAbstract:pause-mode:
+   *
+   * When the socket pauses transfer and waits for qsock_abstract_resume().
+   *
+   * Since: 1.0
+   */
+  properties[PROP_PAUSE_MODE] =
+    g_param_spec_flags ("pause-mode", NULL, NULL,
+                        QSOCK_TYPE_PAUSE_MODES, QSOCK_PAUSE_MODES_NEVER,
+                        G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  /**
+   * QSockAbstract::host-found:
+   * @self: the socket
+   *
+   * Emitted once per connect, after the lookup succeeded and right after
+   * the state became %QSOCK_SOCKET_STATE_CONNECTING (inside the call for
+   * an IP literal), as Qt's `hostFound()`.
+   *
+   * Since: 1.0
+   */
+  signals[HOST_FOUND] =
+    g_signal_new ("host-found", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  G_STRUCT_OFFSET (QSockAbstractClass, host_found),
+                  NULL, NULL, NULL, G_TYPE_NONE, 0);
+
+  /**
+   * QSockAbstract::connected:
+   * @self: the socket
+   *
+   * Emitted when the connection is established, right after the state
+   * became %QSOCK_SOCKET_STATE_CONNECTED, as Qt's `connected()`.
+   *
+   * Since: 1.0
+   */
+  signals[CONNECTED] =
+    g_signal_new ("connected", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  G_STRUCT_OFFSET (QSockAbstractClass, connected),
+                  NULL, NULL, NULL, G_TYPE_NONE, 0);
+
+  /**
+   * QSockAbstract::disconnected:
+   * @self: the socket
+   *
+   * Emitted when an established connection has closed, after the state
+   * became %QSOCK_SOCKET_STATE_UNCONNECTED and after
+   * #QSockIODevice::read-channel-finished, as Qt's `disconnected()`. Not
+   * emitted when a connection attempt is aborted. Unread data stays
+   * readable.
+   *
+   * Since: 1.0
+   */
+  signals[DISCONNECTED] =
+    g_signal_new ("disconnected", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  G_STRUCT_OFFSET (QSockAbstractClass, disconnected),
+                  NULL, NULL, NULL, G_TYPE_NONE, 0);
+
+  /**
+   * QSockAbstract::state-changed:
+   * @self: the socket
+   * @state: the new state
+   *
+   * Emitted on every change of #QSockAbstract:state, as Qt's
+   * `stateChanged()`.
+   *
+   * Since: 1.0
+   */
+  signals[STATE_CHANGED] =
+    g_signal_new ("state-changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  G_STRUCT_OFFSET (QSockAbstractClass, state_changed),
+                  NULL, NULL, NULL, G_TYPE_NONE, 1, QSOCK_TYPE_SOCKET_STATE);
+
+  /**
+   * QSockAbstract::error-occurred:
+   * @self: the socket
+   * @error: what went wrong
+   *
+   * Emitted when an error occurs, as Qt's `errorOccurred()`. For failures
+   * while connecting it comes after the state changed to
+   * %QSOCK_SOCKET_STATE_UNCONNECTED; for failures of an established
+   * connection it comes first, while the state is still
+   * %QSOCK_SOCKET_STATE_CONNECTED. qsock_iodevice_get_error_string() has
+   * the text.
+   *
+   * Since: 1.0
+   */
+  signals[ERROR_OCCURRED] =
+    g_signal_new ("error-occurred", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  G_STRUCT_OFFSET (QSockAbstractClass, error_occurred),
+                  NULL, NULL, NULL, G_TYPE_NONE, 1, QSOCK_TYPE_SOCKET_ERROR);
+}
+
+static void
+qsock_abstract_init (QSockAbstract *self)
+{
+  QSockAbstractPrivate *priv = PRIV (self);
+
+  priv->context = g_main_context_ref_thread_default ();
+  priv->type = QSOCK_SOCKET_TYPE_UNKNOWN;
+  priv->state = QSOCK_SOCKET_STATE_UNCONNECTED;
+  priv->error = QSOCK_SOCKET_ERROR_UNKNOWN_SOCKET;
+  priv->fd = -1;
+  priv->read_hint = READ_HINT_MIN;
+  priv->protocol = QSOCK_NETWORK_LAYER_PROTOCOL_ANY_IP;
+}
+
+/* Public API */
+
+/**
+ * qsock_abstract_new:
+ * @type: the transport
+ *
+ * Makes a socket of @type, as Qt's `QAbstractSocket` constructor. Most
+ * programs use qsock_tcp_new() instead.
+ *
+ * Returns: (transfer full): a new socket, unconnected
+ *
+ * Since: 1.0
+ */
+QSockAbstract *
+qsock_abstract_new (QSockSocketType type)
+{
+  return g_object_new (QSOCK_TYPE_ABSTRACT, "socket-type", type, NULL);
+}
+
+/**
+ * qsock_abstract_connect_to_host:
+ * @self: a #QSockAbstract
+ * @host_name: a host name or an IP literal
+ * @port: the port
+ * @mode: how to open the device (usually %QSOCK_OPEN_MODE_READ_WRITE)
+ * @protocol: which addresses to use (%QSOCK_NETWORK_LAYER_PROTOCOL_ANY_IP for all)
+ *
+ * Starts connecting, as Qt's `connectToHost()`. The device is open from
+ * here on, even before a connection exists. The state changes to
+ * %QSOCK_SOCKET_STATE_HOST_LOOKUP inside the call; for an IP literal also to
+ * %QSOCK_SOCKET_STATE_CONNECTING, with #QSockAbstract::host-found. A host
+ * name is looked up asynchronously with #GResolver. Every address found is
+ * tried in turn (the list twice, as in Qt); #QSockAbstract::connected or
+ * #QSockAbstract::error-occurred tells the outcome, from the main loop or
+ * from qsock_abstract_wait_for_connected().
+ *
+ * Calling it while connecting or connected emits
+ * %QSOCK_SOCKET_ERROR_OPERATION and changes nothing.
+ *
+ * Since: 1.0
+ */
+void
+qsock_abstract_connect_to_host (QSockAbstract            *self,
+                                const char               *host_name,
+                                guint16                   port,
+                                QSockOpenMode             mode,
+                                QSockNetworkLayerProtocol protocol)
+{
+  QSockAbstractPrivate *priv;
+  g_autoptr(GInetAddress) literal = NULL;
+  g_autoptr(QSockAbstract) keep = NULL;
+
+  g_return_if_fail (QSOCK_IS_ABSTRACT (self));
+  g_return_if_fail (host_name != NULL);
+
+  priv = PRIV (self);
+  if (priv->state == QSOCK_SOCKET_STATE_CONNECTED || priv->state == QSOCK_SOCKET_STATE_CONNECTING ||
+      priv->state == QSOCK_SOCKET_STATE_CLOSING || priv->state == QSOCK_SOCKET_STATE_HOST_LOOKUP)
+    {
+      g_warning ("QAbstractSocket::connectToHost() called when already looking up or connecting/connected to \"%s\"",
+                 host_name);
+      qsock_abstract_set_error_and_emit (self, QSOCK_SOCKET_ERROR_OPERATION,
+                                         qsock_message (QSOCK_MSG_CONNECT_IN_PROGRESS));
+      return;
+    }
+
+  keep = g_object_ref (self);
+  cancel_lookup (priv);
+  g_free (priv->peer_name);
+  priv->peer_name = g_strdup (host_name);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PEER_NAME]);
+  clear_endpoints (self, priv->state == QSOCK_SOCKET_STATE_BOUND);
+  priv->pending_close = FALSE;
+  priv->protocol = protocol;
+  priv->connect_port = port;
+
+  qsock_abstract_set_error (self, QSOCK_SOCKET_ERROR_UNKNOWN_SOCKET, NULL);
+  qsock_iodevice_open_device (QSOCK_IODEVICE (self), mode);
+
+  set_state (self, QSOCK_SOCKET_STATE_HOST_LOOKUP);
+  if (priv->state != QSOCK_SOCKET_STATE_HOST_LOOKUP)
+    return;
+
+  literal = g_inet_address_new_from_string (host_name);
+  if (literal != NULL)
+    {
+      GList one = { literal, NULL, NULL };
+      start_connecting (self, &one);
+      return;
+    }
+
+  start_lookup (self, host_name);
+}
+
+/**
+ * qsock_abstract_connect_to_address:
+ * @self: a #QSockAbstract
+ * @address: the address to connect to
+ * @port: the port
+ * @mode: how to open the device
+ *
+ * Connects to @address, as Qt's `connectToHost(const QHostAddress &, …)`:
+ * the same as qsock_abstract_connect_to_host() with the address as a
+ * literal.
+ *
+ * Since: 1.0
+ */
+void
+qsock_abstract_connect_to_address (QSockAbstract *self,
+                                   GInetAddress  *address,
+                                   guint16        port,
+                                   QSockOpenMode  mode)
+{
+  g_autofree char *text = NULL;
+
+  g_return_if_fail (QSOCK_IS_ABSTRACT (self));
+  g_return_if_fail (G_IS_INET_ADDRESS (address));
+
+  text = g_inet_address_to_string (address);
+  qsock_abstract_connect_to_host (self, text, port, mode, QSOCK_NETWORK_LAYER_PROTOCOL_ANY_IP);
+}
+
+/**
+ * qsock_abstract_disconnect_from_host:
+ * @self: a #QSockAbstract
+ *
+ * Closes the connection once every queued byte is written, as Qt's
+ * `disconnectFromHost()`: the state becomes %QSOCK_SOCKET_STATE_CLOSING
+ * inside the call; when the write buffer is empty the socket closes and
+ * emits #QSockAbstract::state-changed (%QSOCK_SOCKET_STATE_UNCONNECTED),
+ * #QSockIODevice::read-channel-finished and #QSockAbstract::disconnected
+ * (inside the call if nothing was queued). While still looking up or
+ * connecting, it waits for the connection and then closes. The device
+ * stays open and unread data stays readable.
+ *
+ * Since: 1.0
+ */
+void
+qsock_abstract_disconnect_from_host (QSockAbstract *self)
+{
+  g_autoptr(QSockAbstract) keep = NULL;
+
+  g_return_if_fail (QSOCK_IS_ABSTRACT (self));
+
+  keep = g_object_ref (self);
+  disconnect_internal (self);
+}
+
+/**
+ * qsock_abstract_abort:
+ * @self: a #QSockAbstract
+ *
+ * Closes the socket at once, dropping queued data, as Qt's `abort()`:
+ * #QSockIODevice::about-to-close, then (if connected or connecting) the
+ * state changes to %QSOCK_SOCKET_STATE_UNCONNECTED,
+ * #QSockIODevice::read-channel-finished and, if it was connected,
+ * #QSockAbstract::disconnected, all inside the call.
+ *
+ * Since: 1.0
+ */
+void
+qsock_abstract_abort (QSockAbstract *self)
+{
+  QSockAbstractPrivate *priv;
+  g_autoptr(QSockAbstract) keep = NULL;
+
+  g_return_if_fail (QSOCK_IS_ABSTRACT (self));
+
+  keep = g_object_ref (self);
+  priv = PRIV (self);
+  qsock_buffer_clear (qsock_iodevice_get_write_buffer (QSOCK_IODEVICE (self)));
+  priv->pending_close = FALSE;
+  priv->aborting = TRUE;
+  qsock_iodevice_close (QSOCK_IODEVICE (self));
+  priv->aborting = FALSE;
+}
+
+/**
+ * qsock_abstract_flush:
+ * @self: a #QSockAbstract
+ *
+ * Writes as much queued data as the kernel takes now, without blocking, as
+ * Qt's `flush()`. #QSockIODevice::bytes-written is emitted inside the call.
+ *
+ * Returns: %TRUE if any data was written
+ *
+ * Since: 1.0
+ */
+gboolean
+qsock_abstract_flush (QSockAbstract *self)
+{
+  QSockAbstractPrivate *priv;
+  g_autoptr(QSockAbstract) keep = NULL;
+  gboolean wrote = FALSE;
+
+  g_return_val_if_fail (QSOCK_IS_ABSTRACT (self), FALSE);
+
+  keep = g_object_ref (self);
+  priv = PRIV (self);
+  while (priv->fd >= 0 &&
+         (priv->state == QSOCK_SOCKET_STATE_CONNECTED || priv->state == QSOCK_SOCKET_STATE_CLOSING) &&
+         !qsock_buffer_is_empty (qsock_iodevice_get_write_buffer (QSOCK_IODEVICE (self))))
+    {
+      if (write_notification (self) <= 0)
+        break;
+      wrote = TRUE;
+    }
+  return wrote;
+}
+
+/**
+ * qsock_abstract_bind:
+ * @self: a #QSockAbstract
+ * @address: (nullable): the local address; %NULL for any (dual stack)
+ * @port: the local port; 0 picks one
+ * @mode: address sharing, as Qt's `BindMode`
+ *
+ * Binds the socket, as Qt's `bind()`: the state becomes
+ * %QSOCK_SOCKET_STATE_BOUND inside the call. A later
+ * qsock_abstract_connect_to_host() keeps the local address and port.
+ * Binding does not open the device.
+ *
+ * Returns: %TRUE on success; on failure #QSockAbstract::error-occurred was
+ *   emitted (for example %QSOCK_SOCKET_ERROR_ADDRESS_IN_USE)
+ *
+ * Since: 1.0
+ */
+gboolean
+qsock_abstract_bind (QSockAbstract *self,
+                     GInetAddress  *address,
+                     guint16        port,
+                     QSockBindFlags mode)
+{
+  QSockAbstractPrivate *priv;
+  g_autoptr(GInetAddress) any = NULL;
+  g_autoptr(GSocketAddress) sa = NULL;
+  struct sockaddr_storage storage;
+  gboolean dual_stack = address == NULL;
+
+  g_return_val_if_fail (QSOCK_IS_ABSTRACT (self), FALSE);
+  g_return_val_if_fail (address == NULL || G_IS_INET_ADDRESS (address), FALSE);
+
+  priv = PRIV (self);
+  if (priv->state != QSOCK_SOCKET_STATE_UNCONNECTED)
+    {
+      g_warning ("QNativeSocketEngine::bind() was not called in QAbstractSocket::UnconnectedState");
+      qsock_abstract_set_error_and_emit (self, QSOCK_SOCKET_ERROR_UNKNOWN_SOCKET,
+                                         qsock_message (QSOCK_MSG_UNKNOWN));
+      return FALSE;
+    }
+
+  if (address == NULL)
+    address = any = qsock_host_address_new_special (QSOCK_SPECIAL_ADDRESS_ANY);
+
+  if (!create_socket (self, g_inet_address_get_family (address)))
+    {
+      if (!dual_stack)
+        {
+          g_signal_emit (self, signals[ERROR_OCCURRED], 0, priv->error);
+          return FALSE;
+        }
+      /* No IPv6 here: Any falls back to IPv4, as in Qt. */
+      g_clear_object (&any);
+      address = any = qsock_host_address_new_special (QSOCK_SPECIAL_ADDRESS_ANY_IPV4);
+      if (!create_socket (self, G_SOCKET_FAMILY_IPV4))
+        {
+          g_signal_emit (self, signals[ERROR_OCCURRED], 0, priv->error);
+          return FALSE;
+        }
+    }
+
+  if (mode & (QSOCK_BIND_FLAGS_SHARE_ADDRESS | QSOCK_BIND_FLAGS_REUSE_ADDRESS_HINT))
+    g_socket_set_option (priv->socket, SOL_SOCKET, SO_REUSEADDR, 1, NULL);
+  else if (mode != QSOCK_BIND_FLAGS_DEFAULT_FOR_PLATFORM)
+    g_socket_set_option (priv->socket, SOL_SOCKET, SO_REUSEADDR, 0, NULL);
+
+  sa = g_inet_socket_address_new (address, port);
+  g_socket_address_to_native (sa, &storage, sizeof storage, NULL);
+  if (bind (priv->fd, (struct sockaddr *) &storage, g_socket_address_get_native_size (sa)) != 0)
+    {
+      int errsv = errno;
+
+      reset_socket_layer (self);
+      set_errno_error_and_emit (self, errsv, QSOCK_OP_BIND);
+      return FALSE;
+    }
+
+  fetch_endpoint (priv->fd, FALSE, &priv->local_address, &priv->local_port);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_LOCAL_ADDRESS]);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_LOCAL_PORT]);
+  set_state (self, QSOCK_SOCKET_STATE_BOUND);
+  update_interest (self);
+  return TRUE;
+}
+
+/**
+ * qsock_abstract_get_socket_type:
+ * @self: a #QSockAbstract
+ *
+ * Gets the transport.
+ *
+ * Returns: the socket type
+ *
+ * Since: 1.0
+ */
+QSockSocketType
+qsock_abstract_get_socket_type (QSockAbstract *self)
+{
+  g_return_val_if_fail (QSOCK_IS_ABSTRACT (self), QSOCK_SOCKET_TYPE_UNKNOWN);
+
+  return PRIV (self)->type;
+}
+
+/**
+ * qsock_abstract_get_state:
+ * @self: a #QSockAbstract
+ *
+ * Gets the state.
+ *
+ * Returns: the socket's state
+ *
+ * Since: 1.0
+ */
+QSockSocketState
+qsock_abstract_get_state (QSockAbstract *self)
+{
+  g_return_val_if_fail (QSOCK_IS_ABSTRACT (self), QSOCK_SOCKET_STATE_UNCONNECTED);
+
+  return PRIV (self)->state;
+}
+
+/**
+ * qsock_abstract_get_error:
+ * @self: a #QSockAbstract
+ *
+ * Gets the last error, as Qt's `error()`. It is
+ * %QSOCK_SOCKET_ERROR_UNKNOWN_SOCKET until something fails, and is not reset
+ * by later successful calls.
+ *
+ * Returns: the last error
+ *
+ * Since: 1.0
+ */
+QSockSocketError
+qsock_abstract_get_error (QSockAbstract *self)
+{
+  g_return_val_if_fail (QSOCK_IS_ABSTRACT (self), QSOCK_SOCKET_ERROR_UNKNOWN_SOCKET);
+
+  return PRIV (self)->error;
+}
+
+/**
+ * qsock_abstract_is_valid:
+ * @self: a #QSockAbstract
+ *
+ * Whether the socket has a descriptor, or (without one) whether the device
+ * is open, as Qt's `isValid()`.
+ *
+ * Returns: %TRUE if the socket is usable
+ *
+ * Since: 1.0
+ */
+gboolean
+qsock_abstract_is_valid (QSockAbstract *self)
+{
+  g_return_val_if_fail (QSOCK_IS_ABSTRACT (self), FALSE);
+
+  return PRIV (self)->fd >= 0 || qsock_iodevice_is_open (QSOCK_IODEVICE (self));
+}
+
+/**
+ * qsock_abstract_get_local_address:
+ * @self: a #QSockAbstract
+ *
+ * Gets the local address of a bound or connected socket.
+ *
+ * Returns: (transfer full) (nullable): the address, or %NULL
+ *
+ * Since: 1.0
+ */
+GInetAddress *
+qsock_abstract_get_local_address (QSockAbstract *self)
+{
+  GInetAddress *address;
+
+  g_return_val_if_fail (QSOCK_IS_ABSTRACT (self), NULL);
+
+  address = PRIV (self)->local_address;
+  return address != NULL ? g_object_ref (address) : NULL;
+}
+
+/**
+ * qsock_abstract_get_local_port:
+ * @self: a #QSockAbstract
+ *
+ * Gets the local port of a bound or connected socket.
+ *
+ * Returns: the port, or 0
+ *
+ * Since: 1.0
+ */
+guint16
+qsock_abstract_get_local_port (QSockAbstract *self)
+{
+  g_return_val_if_fail (QSOCK_IS_ABSTRACT (self), 0);
+
+  return PRIV (self)->local_port;
+}
+
+/**
+ * qsock_abstract_get_peer_address:
+ * @self: a #QSockAbstract
+ *
+ * Gets the address of the connected peer.
+ *
+ * Returns: (transfer full) (nullable): the address, or %NULL
+ *
+ * Since: 1.0
+ */
+GInetAddress *
+qsock_abstract_get_peer_address (QSockAbstract *self)
+{
+  GInetAddress *address;
+
+  g_return_val_if_fail (QSOCK_IS_ABSTRACT (self), NULL);
+
+  address = PRIV (self)->peer_address;
+  return address != NULL ? g_object_ref (address) : NULL;
+}
+
+/**
+ * qsock_abstract_get_peer_port:
+ * @self: a #QSockAbstract
+ *
+ * Gets the port of the connected peer.
+ *
+ * Returns: the port, or 0
+ *
+ * Since: 1.0
+ */
+guint16
+qsock_abstract_get_peer_port (QSockAbstract *self)
+{
+  g_return_val_if_fail (QSOCK_IS_ABSTRACT (self), 0);
+
+  return PRIV (self)->peer_port;
+}
+
+/**
+ * qsock_abstract_get_peer_name:
+ * @self: a #QSockAbstract
+ *
+ * Gets the host name given to qsock_abstract_connect_to_host().
+ *
+ * Returns: (nullable): the name, or %NULL
+ *
+ * Since: 1.0
+ */
+const char *
+qsock_abstract_get_peer_name (QSockAbstract *self)
+{
+  g_return_val_if_fail (QSOCK_IS_ABSTRACT (self), NULL);
+
+  return PRIV (self)->peer_name;
+}
+
+/**
+ * qsock_abstract_get_read_buffer_size:
+ * @self: a #QSockAbstract
+ *
+ * Gets #QSockAbstract:read-buffer-size.
+ *
+ * Returns: the limit in bytes; 0 means unlimited
+ *
+ * Since: 1.0
+ */
+gint64
+qsock_abstract_get_read_buffer_size (QSockAbstract *self)
+{
+  g_return_val_if_fail (QSOCK_IS_ABSTRACT (self), 0);
+
+  return PRIV (self)->read_buffer_size;
+}
+
+/**
+ * qsock_abstract_set_read_buffer_size:
+ * @self: a #QSockAbstract
+ * @size: the limit in bytes; 0 for unlimited
+ *
+ * Limits the read buffer, as Qt's `setReadBufferSize()`; see
+ * #QSockAbstract:read-buffer-size. Raising the limit above what is
+ * buffered, or removing it, resumes reading.
+ *
+ * Since: 1.0
+ */
+void
+qsock_abstract_set_read_buffer_size (QSockAbstract *self,
+                                     gint64         size)
+{
+  QSockAbstractPrivate *priv;
+
+  g_return_if_fail (QSOCK_IS_ABSTRACT (self));
+
+  priv = PRIV (self);
+  if (priv->read_buffer_size == size)
+    return;
+
+  priv->read_buffer_size = size;
+  if (priv->read_paused && priv->state == QSOCK_SOCKET_STATE_CONNECTED &&
+      (size <= 0 || size > (gint64) qsock_buffer_get_size (qsock_iodevice_get_read_buffer (QSOCK_IODEVICE (self)))))
+    {
+      priv->read_paused = FALSE;
+      update_interest (self);
+    }
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_READ_BUFFER_SIZE]);
+}
+
+/**
+ * qsock_abstract_set_socket_descriptor:
+ * @self: a #QSockAbstract
+ * @fd: a native socket descriptor; the socket takes ownership
+ * @state: the state to take (usually %QSOCK_SOCKET_STATE_CONNECTED)
+ * @mode: how to open the device
+ *
+ * Wraps an existing socket, connected or not, as Qt's
+ * `setSocketDescriptor()`. #QSockAbstract::state-changed is emitted inside
+ * the call if the state changes.
+ *
+ * Returns: %TRUE on success; %FALSE with
+ *   %QSOCK_SOCKET_ERROR_UNSUPPORTED_SOCKET_OPERATION if @fd is not a socket
+ *
+ * Since: 1.0
+ */
+gboolean
+qsock_abstract_set_socket_descriptor (QSockAbstract   *self,
+                                      int              fd,
+                                      QSockSocketState state,
+                                      QSockOpenMode    mode)
+{
+  QSockAbstractPrivate *priv;
+  GSocket *socket;
+
+  g_return_val_if_fail (QSOCK_IS_ABSTRACT (self), FALSE);
+
+  priv = PRIV (self);
+  socket = fd >= 0 ? g_socket_new_from_fd (fd, NULL) : NULL;
+  if (socket == NULL)
+    {
+      qsock_abstract_set_error (self, QSOCK_SOCKET_ERROR_UNSUPPORTED_SOCKET_OPERATION,
+                                qsock_message (QSOCK_MSG_INVALID_DESCRIPTOR));
+      return FALSE;
+    }
+
+  cancel_lookup (priv);
+  g_clear_pointer (&priv->candidates, g_ptr_array_unref);
+  adopt_socket (self, socket);
+  if (priv->type == QSOCK_SOCKET_TYPE_UNKNOWN)
+    priv->type = g_socket_get_socket_type (socket) == G_SOCKET_TYPE_DATAGRAM
+                 ? QSOCK_SOCKET_TYPE_UDP : QSOCK_SOCKET_TYPE_TCP;
+
+  qsock_iodevice_open_device (QSOCK_IODEVICE (self), mode);
+  fetch_connection_parameters (self);
+  set_state (self, state);
+  update_interest (self);
+  return TRUE;
+}
+
+/**
+ * qsock_abstract_get_socket_descriptor:
+ * @self: a #QSockAbstract
+ *
+ * Gets the native descriptor; it stays owned by the socket.
+ *
+ * Returns: the descriptor, or -1
+ *
+ * Since: 1.0
+ */
+int
+qsock_abstract_get_socket_descriptor (QSockAbstract *self)
+{
+  g_return_val_if_fail (QSOCK_IS_ABSTRACT (self), -1);
+
+  return PRIV (self)->fd;
+}
+
+/* Maps a Qt option to a sockopt level and name for this socket's family. */
+static gboolean
+option_to_native (QSockAbstract    *self,
+                  QSockSocketOption option,
+                  int              *level,
+                  int              *name)
+{
+  QSockAbstractPrivate *priv = PRIV (self);
+  gboolean v6 = g_socket_get_family (priv->socket) == G_SOCKET_FAMILY_IPV6;
+
+  switch (option)
+    {
+    case QSOCK_SOCKET_OPTION_LOW_DELAY:
+      *level = IPPROTO_TCP, *name = TCP_NODELAY;
+      return priv->type == QSOCK_SOCKET_TYPE_TCP;
+    case QSOCK_SOCKET_OPTION_KEEP_ALIVE:
+      *level = SOL_SOCKET, *name = SO_KEEPALIVE;
+      return TRUE;
+    case QSOCK_SOCKET_OPTION_MULTICAST_TTL:
+      *level = v6 ? IPPROTO_IPV6 : IPPROTO_IP, *name = v6 ? IPV6_MULTICAST_HOPS : IP_MULTICAST_TTL;
+      return TRUE;
+    case QSOCK_SOCKET_OPTION_MULTICAST_LOOPBACK:
+      *level = v6 ? IPPROTO_IPV6 : IPPROTO_IP, *name = v6 ? IPV6_MULTICAST_LOOP : IP_MULTICAST_LOOP;
+      return TRUE;
+    case QSOCK_SOCKET_OPTION_TYPE_OF_SERVICE:
+      *level = v6 ? IPPROTO_IPV6 : IPPROTO_IP, *name = v6 ? IPV6_TCLASS : IP_TOS;
+      return TRUE;
+    case QSOCK_SOCKET_OPTION_SEND_BUFFER_SIZE:
+      *level = SOL_SOCKET, *name = SO_SNDBUF;
+      return TRUE;
+    case QSOCK_SOCKET_OPTION_RECEIVE_BUFFER_SIZE:
+      *level = SOL_SOCKET, *name = SO_RCVBUF;
+      return TRUE;
+    case QSOCK_SOCKET_OPTION_PATH_MTU:
+      *level = v6 ? IPPROTO_IPV6 : IPPROTO_IP, *name = v6 ? IPV6_MTU : IP_MTU;
+      return TRUE;
+    default:
+      return FALSE;
+    }
+}
+
+/**
+ * qsock_abstract_set_socket_option:
+ * @self: a #QSockAbstract
+ * @option: the option
+ * @value: its value
+ *
+ * Sets a socket option, as Qt's `setSocketOption()`. Ignored when the
+ * socket has no descriptor yet, as in Qt.
+ *
+ * Since: 1.0
+ */
+void
+qsock_abstract_set_socket_option (QSockAbstract    *self,
+                                  QSockSocketOption option,
+                                  int               value)
+{
+  int level, name;
+
+  g_return_if_fail (QSOCK_IS_ABSTRACT (self));
+
+  if (PRIV (self)->fd < 0 || !option_to_native (self, option, &level, &name))
+    return;
+  setsockopt (PRIV (self)->fd, level, name, &value, sizeof value);
+}
+
+/**
+ * qsock_abstract_get_socket_option:
+ * @self: a #QSockAbstract
+ * @option: the option
+ * @value: (out): its value
+ *
+ * Reads a socket option, as Qt's `socketOption()`.
+ *
+ * Returns: %FALSE where Qt returns an invalid value: no descriptor, or the
+ *   system refused
+ *
+ * Since: 1.0
+ */
+gboolean
+qsock_abstract_get_socket_option (QSockAbstract    *self,
+                                  QSockSocketOption option,
+                                  int              *value)
+{
+  int level, name;
+  int v = 0;
+  socklen_t len = sizeof v;
+
+  g_return_val_if_fail (QSOCK_IS_ABSTRACT (self), FALSE);
+  g_return_val_if_fail (value != NULL, FALSE);
+
+  *value = 0;
+  if (PRIV (self)->fd < 0 || !option_to_native (self, option, &level, &name))
+    return FALSE;
+  if (getsockopt (PRIV (self)->fd, level, name, &v, &len) != 0)
+    return FALSE;
+
+  /* Qt reports boolean options as 0 or 1. */
+  if (option == QSOCK_SOCKET_OPTION_LOW_DELAY || option == QSOCK_SOCKET_OPTION_KEEP_ALIVE ||
+      option == QSOCK_SOCKET_OPTION_MULTICAST_LOOPBACK)
+    v = v != 0;
+  *value = v;
+  return TRUE;
+}
+
+/**
+ * qsock_abstract_get_pause_mode:
+ * @self: a #QSockAbstract
+ *
+ * Gets #QSockAbstract:pause-mode.
+ *
+ * Returns: the pause mode
+ *
+ * Since: 1.0
+ */
+QSockPauseModes
+qsock_abstract_get_pause_mode (QSockAbstract *self)
+{
+  g_return_val_if_fail (QSOCK_IS_ABSTRACT (self), QSOCK_PAUSE_MODES_NEVER);
+
+  return PRIV (self)->pause_mode;
+}
+
+/**
+ * qsock_abstract_set_pause_mode:
+ * @self: a #QSockAbstract
+ * @mode: when to pause
+ *
+ * Sets #QSockAbstract:pause-mode, as Qt's `setPauseMode()`. Pausing only
+ * happens on TLS errors, which plain TCP sockets never have.
+ *
+ * Since: 1.0
+ */
+void
+qsock_abstract_set_pause_mode (QSockAbstract  *self,
+                               QSockPauseModes mode)
+{
+  QSockAbstractPrivate *priv;
+
+  g_return_if_fail (QSOCK_IS_ABSTRACT (self));
+
+  priv = PRIV (self);
+  if (priv->pause_mode == mode)
+    return;
+  priv->pause_mode = mode;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PAUSE_MODE]);
+}
+
+/**
+ * qsock_abstract_resume:
+ * @self: a #QSockAbstract
+ *
+ * Resumes a transfer paused by #QSockAbstract:pause-mode, as Qt's
+ * `resume()`; does nothing when not paused.
+ *
+ * Since: 1.0
+ */
+void
+qsock_abstract_resume (QSockAbstract *self)
+{
+  g_return_if_fail (QSOCK_IS_ABSTRACT (self));
+
+  update_interest (self);
+}
+
+/**
+ * qsock_abstract_wait_for_connected:
+ * @self: a #QSockAbstract
+ * @msecs: how long to wait in milliseconds; -1 waits forever (Qt's default
+ *   is 30000)
+ *
+ * Blocks until connected, as Qt's `waitForConnected()`, with no main loop
+ * needed; signals are emitted inside the call. A pending host lookup is
+ * done in place. On timeout the state returns to
+ * %QSOCK_SOCKET_STATE_UNCONNECTED and the error is
+ * %QSOCK_SOCKET_ERROR_SOCKET_TIMEOUT, without #QSockAbstract::error-occurred
+ * (as in Qt).
+ *
+ * Returns: %TRUE if connected
+ *
+ * Since: 1.0
+ */
+gboolean
+qsock_abstract_wait_for_connected (QSockAbstract *self,
+                                   int            msecs)
+{
+  g_autoptr(QSockAbstract) keep = NULL;
+
+  g_return_val_if_fail (QSOCK_IS_ABSTRACT (self), FALSE);
+
+  keep = g_object_ref (self);
+  return wait_connected_until (self, deadline_from_msecs (msecs));
+}
+
+/**
+ * qsock_abstract_wait_for_disconnected:
+ * @self: a #QSockAbstract
+ * @msecs: how long to wait in milliseconds; -1 waits forever
+ *
+ * Blocks until the state is %QSOCK_SOCKET_STATE_UNCONNECTED, as Qt's
+ * `waitForDisconnected()`: queued data is written and incoming data read
+ * meanwhile, with their signals. On timeout it emits
+ * %QSOCK_SOCKET_ERROR_SOCKET_TIMEOUT and leaves the connection intact.
+ *
+ * Returns: %TRUE if disconnected
+ *
+ * Since: 1.0
+ */
+gboolean
+qsock_abstract_wait_for_disconnected (QSockAbstract *self,
+                                      int            msecs)
+{
+  QSockAbstractPrivate *priv;
+  gint64 deadline = deadline_from_msecs (msecs);
+  g_autoptr(QSockAbstract) keep = NULL;
+
+  g_return_val_if_fail (QSOCK_IS_ABSTRACT (self), FALSE);
+
+  keep = g_object_ref (self);
+  priv = PRIV (self);
+  if (priv->state == QSOCK_SOCKET_STATE_UNCONNECTED)
+    {
+      g_warning ("QAbstractSocket::waitForDisconnected() is not allowed in UnconnectedState");
+      return FALSE;
+    }
+  if (!wait_connected_until (self, deadline))
+    return FALSE;
+
+  while (priv->state != QSOCK_SOCKET_STATE_UNCONNECTED && priv->fd >= 0)
+    {
+      gboolean did_read;
+      gssize written;
+
+      /* A full read buffer cannot tell us about the close: read on anyway
+       * would break the limit, so only writes and hang-ups are watched. */
+      if (!wait_round (self, deadline, &did_read, &written))
+        {
+          timed_out (self);
+          return FALSE;
+        }
+    }
+  return priv->state == QSOCK_SOCKET_STATE_UNCONNECTED;
+}
