@@ -1,0 +1,77 @@
+# PyGObject overrides for qsock-glib: bytes in and out, and Qt's default
+# arguments, so `sock.read_all()` returns bytes and
+# `sock.connect_to_host("example.org", 80)` works as in PyQt.
+#
+# SPDX-License-Identifier: LGPL-2.1-or-later
+
+from ..module import get_introspection_module
+from ..overrides import override
+
+QSock = get_introspection_module('QSock')
+
+__all__ = []
+
+
+def _to_bytes(value):
+    if value is None:
+        return b''
+    return bytes(value.get_data() or b'')
+
+
+class IODevice(QSock.IODevice):
+    def read(self, max_size):
+        return _to_bytes(QSock.IODevice.read(self, max_size))
+
+    def read_all(self):
+        return _to_bytes(QSock.IODevice.read_all(self))
+
+    def read_line(self, max_size=0):
+        return _to_bytes(QSock.IODevice.read_line(self, max_size))
+
+    def peek(self, max_size):
+        return _to_bytes(QSock.IODevice.peek(self, max_size))
+
+    def wait_for_ready_read(self, msecs=30000):
+        return QSock.IODevice.wait_for_ready_read(self, msecs)
+
+    def wait_for_bytes_written(self, msecs=30000):
+        return QSock.IODevice.wait_for_bytes_written(self, msecs)
+
+
+IODevice = override(IODevice)
+__all__.append('IODevice')
+
+
+class Abstract(QSock.Abstract):
+    def connect_to_host(self, host_name, port,
+                        mode=QSock.OpenMode.READ_WRITE,
+                        protocol=QSock.NetworkLayerProtocol.ANY_IP):
+        return QSock.Abstract.connect_to_host(self, host_name, port, mode, protocol)
+
+    def connect_to_address(self, address, port, mode=QSock.OpenMode.READ_WRITE):
+        return QSock.Abstract.connect_to_address(self, address, port, mode)
+
+    def bind(self, address=None, port=0, mode=QSock.BindFlags.DEFAULT_FOR_PLATFORM):
+        return QSock.Abstract.bind(self, address, port, mode)
+
+    def wait_for_connected(self, msecs=30000):
+        return QSock.Abstract.wait_for_connected(self, msecs)
+
+    def wait_for_disconnected(self, msecs=30000):
+        return QSock.Abstract.wait_for_disconnected(self, msecs)
+
+
+Abstract = override(Abstract)
+__all__.append('Abstract')
+
+
+class TcpServer(QSock.TcpServer):
+    def listen(self, address=None, port=0):
+        return QSock.TcpServer.listen(self, address, port)
+
+    def wait_for_new_connection(self, msecs=0):
+        return QSock.TcpServer.wait_for_new_connection(self, msecs)
+
+
+TcpServer = override(TcpServer)
+__all__.append('TcpServer')
