@@ -317,23 +317,23 @@ adopt_socket (QSockAbstract *self,
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SOCKET_DESCRIPTOR]);
 }
 
+/* On failure, *message is a static (translated) text. */
 static gboolean
-create_socket (QSockAbstract  *self,
-               GSocketFamily   family)
+create_socket (QSockAbstract   *self,
+               GSocketFamily    family,
+               QSockSocketError *code,
+               const char      **message)
 {
   QSockAbstractPrivate *priv = PRIV (self);
   g_autoptr(GError) error = NULL;
   GSocket *socket;
-  const char *message;
-  QSockSocketError code;
 
   socket = g_socket_new (family,
                          priv->type == QSOCK_SOCKET_TYPE_UDP ? G_SOCKET_TYPE_DATAGRAM : G_SOCKET_TYPE_STREAM,
                          G_SOCKET_PROTOCOL_DEFAULT, &error);
   if (socket == NULL)
     {
-      code = qsock_error_from_gerror (error, &message);
-      qsock_abstract_set_error (self, code, message);
+      *code = qsock_error_from_gerror (error, message);
       return FALSE;
     }
 
@@ -576,9 +576,13 @@ start_connect_timer (QSockAbstract *self)
   g_source_attach (priv->connect_timer, priv->context);
 }
 
-/* Starts connect() to @address; returns FALSE if it failed at once (the
- * reason in candidate_error). */
-static gboolean
+typedef enum {
+  CONNECT_FAILED,       /* the reason is in candidate_error */
+  CONNECT_IN_PROGRESS,  /* wait for writability */
+  CONNECT_DONE,         /* connected at once (always so for UDP) */
+} ConnectStart;
+
+static ConnectStart
 start_connect (QSockAbstract *self,
                GInetAddress  *address)
 {
@@ -591,12 +595,8 @@ start_connect (QSockAbstract *self,
   /* A socket bound beforehand is kept if the family matches. */
   if (priv->socket == NULL || g_socket_get_family (priv->socket) != family)
     {
-      if (!create_socket (self, family))
-        {
-          priv->candidate_error = priv->error;
-          priv->candidate_message = NULL;
-          return FALSE;
-        }
+      if (!create_socket (self, family, &priv->candidate_error, &priv->candidate_message))
+        return CONNECT_FAILED;
     }
 
   g_socket_address_to_native (sa, &storage, sizeof storage, NULL);
@@ -605,18 +605,18 @@ start_connect (QSockAbstract *self,
   while (r < 0 && errno == EINTR);
 
   if (r == 0)
-    return TRUE;
+    return CONNECT_DONE;
 
   if (errno == EINPROGRESS || errno == EAGAIN)
     {
       update_interest (self);
       start_connect_timer (self);
-      return TRUE;
+      return CONNECT_IN_PROGRESS;
     }
 
   priv->candidate_error = qsock_error_from_errno (errno, QSOCK_OP_CONNECT, &priv->candidate_message);
   reset_socket_layer (self);
-  return FALSE;
+  return CONNECT_FAILED;
 }
 
 static void
@@ -627,8 +627,6 @@ connect_to_next_candidate (QSockAbstract *self)
   while (priv->state == QSOCK_SOCKET_STATE_CONNECTING)
     {
       GInetAddress *address;
-      int so_error = 0;
-      socklen_t len = sizeof so_error;
 
       if (priv->candidates == NULL || priv->next_candidate >= priv->candidates->len)
         {
@@ -646,17 +644,17 @@ connect_to_next_candidate (QSockAbstract *self)
         }
 
       address = g_ptr_array_index (priv->candidates, priv->next_candidate++);
-      if (!start_connect (self, address))
-        continue;
-
-      /* Connected at once (rare for TCP, always for UDP)? */
-      if (priv->connect_timer == NULL)
+      switch (start_connect (self, address))
         {
-          if (getsockopt (priv->fd, SOL_SOCKET, SO_ERROR, &so_error, &len) == 0 && so_error == 0)
-            connection_established (self);
+        case CONNECT_FAILED:
+          continue;
+        case CONNECT_DONE:
+          connection_established (self);
+          return;
+        case CONNECT_IN_PROGRESS:
+        default:
           return;
         }
-      return;
     }
 }
 
@@ -1664,6 +1662,8 @@ qsock_abstract_bind (QSockAbstract *self,
   g_autoptr(GSocketAddress) sa = NULL;
   struct sockaddr_storage storage;
   gboolean dual_stack = address == NULL;
+  QSockSocketError code;
+  const char *message;
 
   g_return_val_if_fail (QSOCK_IS_ABSTRACT (self), FALSE);
   g_return_val_if_fail (address == NULL || G_IS_INET_ADDRESS (address), FALSE);
@@ -1680,21 +1680,17 @@ qsock_abstract_bind (QSockAbstract *self,
   if (address == NULL)
     address = any = qsock_host_address_new_special (QSOCK_SPECIAL_ADDRESS_ANY);
 
-  if (!create_socket (self, g_inet_address_get_family (address)))
+  if (!create_socket (self, g_inet_address_get_family (address), &code, &message) && dual_stack)
     {
-      if (!dual_stack)
-        {
-          g_signal_emit (self, signals[ERROR_OCCURRED], 0, priv->error);
-          return FALSE;
-        }
       /* No IPv6 here: Any falls back to IPv4, as in Qt. */
       g_clear_object (&any);
       address = any = qsock_host_address_new_special (QSOCK_SPECIAL_ADDRESS_ANY_IPV4);
-      if (!create_socket (self, G_SOCKET_FAMILY_IPV4))
-        {
-          g_signal_emit (self, signals[ERROR_OCCURRED], 0, priv->error);
-          return FALSE;
-        }
+      create_socket (self, G_SOCKET_FAMILY_IPV4, &code, &message);
+    }
+  if (priv->socket == NULL)
+    {
+      qsock_abstract_set_error_and_emit (self, code, message);
+      return FALSE;
     }
 
   if (mode & (QSOCK_BIND_FLAGS_SHARE_ADDRESS | QSOCK_BIND_FLAGS_REUSE_ADDRESS_HINT))

@@ -25,6 +25,7 @@ typedef struct
 struct _QSockWatch
 {
   QSockWatchSource *source;
+  int               fd;
   GIOCondition      interest;
 };
 
@@ -34,7 +35,7 @@ watch_source_dispatch (GSource     *source,
                        gpointer     user_data)
 {
   QSockWatchSource *ws = (QSockWatchSource *) source;
-  GIOCondition ready = g_source_query_unix_fd (source, ws->tag);
+  GIOCondition ready = ws->tag != NULL ? g_source_query_unix_fd (source, ws->tag) : 0;
 
   if (ready != 0)
     ws->func (ws->user_data, ready);
@@ -59,7 +60,7 @@ qsock_watch_new (GMainContext  *context,
   watch->source = (QSockWatchSource *) source;
   watch->source->func = func;
   watch->source->user_data = user_data;
-  watch->source->tag = g_source_add_unix_fd (source, fd, 0);
+  watch->fd = fd;
   g_source_set_name (source, name);
   g_source_set_can_recurse (source, TRUE);
   g_source_attach (source, context);
@@ -75,7 +76,19 @@ qsock_watch_set_interest (QSockWatch  *watch,
     return;
 
   watch->interest = interest;
-  g_source_modify_unix_fd ((GSource *) watch->source, watch->source->tag, interest);
+
+  /* With no interest the descriptor leaves the poll set entirely: poll()
+   * reports hang-ups and errors unasked, which would spin the loop while a
+   * full read buffer has reading paused. */
+  if (interest == 0)
+    {
+      g_source_remove_unix_fd ((GSource *) watch->source, watch->source->tag);
+      watch->source->tag = NULL;
+    }
+  else if (watch->source->tag == NULL)
+    watch->source->tag = g_source_add_unix_fd ((GSource *) watch->source, watch->fd, interest);
+  else
+    g_source_modify_unix_fd ((GSource *) watch->source, watch->source->tag, interest);
 }
 
 GIOCondition
