@@ -219,6 +219,13 @@ test_listen_ipv4 (void)
   qsock_tcp_server_close (server);
   g_assert_false (qsock_tcp_server_is_listening (server));
   g_assert_cmpint (qsock_tcp_server_get_socket_descriptor (server), ==, -1);
+  g_assert_cmpuint (qsock_tcp_server_get_server_port (server), ==, 0);
+  g_assert_null (qsock_tcp_server_get_server_address (server));
+
+  /* It can listen again. */
+  g_assert_true (qsock_tcp_server_listen (server, lo, 0));
+  g_assert_true (qsock_tcp_server_is_listening (server));
+  g_assert_cmpuint (qsock_tcp_server_get_server_port (server), !=, 0);
 
   close (client);
   server_rec_free (rec);
@@ -389,6 +396,22 @@ test_signal_order_and_next_pending (void)
   /* The caller owns it: dropping it closes the connection. */
   g_object_unref (conn);
   g_assert_true (tu_sees_eof (client, 5000));
+
+  /* Queuing a socket by hand announces it at once, without
+   * new-connection. */
+  g_string_truncate (rec->log, 0);
+  conn = qsock_tcp_new ();
+  rec->in_call = TRUE;
+  qsock_tcp_server_add_pending_connection (server, conn);
+  rec->in_call = FALSE;
+  g_assert_cmpstr (rec->log->str, ==, "s:pending-connection-available");
+  g_assert_true (qsock_tcp_server_has_pending_connections (server));
+  {
+    QSockTcp *same = qsock_tcp_server_next_pending_connection (server);
+    g_assert_true (same == conn);
+    g_object_unref (same);
+  }
+  g_object_unref (conn);
 
   close (client);
   server_rec_free (rec);

@@ -405,6 +405,70 @@ test_ready_read_timeout (void)
   g_object_unref (sock);
 }
 
+/* In Connecting state both waits connect first (Qt calls
+ * waitForConnected). */
+static void
+test_ready_read_while_connecting (void)
+{
+  guint16 port;
+  int lfd = tu_listen (AF_INET, 8, &port);
+  QSockTcp *sock = qsock_tcp_new ();
+  TuRecorder *rec = tu_recorder_new (sock);
+  gboolean ok = FALSE;
+  int pfd;
+
+  qsock_abstract_connect_to_host (AS (sock), "127.0.0.1", port, RW, ANY_IP);
+  g_assert_cmpint (qsock_abstract_get_state (AS (sock)), ==, QSOCK_SOCKET_STATE_CONNECTING);
+  tu_recorder_reset (rec);
+  /* The kernel completes the handshake; the socket has not looked yet. */
+  pfd = tu_accept (lfd, 5000);
+  tu_write_all (pfd, "hi", 2);
+
+  TU_REC_CALL (rec, ok = qsock_iodevice_wait_for_ready_read (DEV (sock), 5000));
+  g_assert_true (ok);
+  tu_recorder_assert (rec,
+                      "s:state-changed(Connected)@Connected "
+                      "s:connected@Connected "
+                      "s:ready-read@Connected");
+  g_assert_cmpint (qsock_iodevice_bytes_available (DEV (sock)), ==, 2);
+
+  tu_recorder_free (rec);
+  g_object_unref (sock);
+  close (pfd);
+  close (lfd);
+}
+
+static void
+test_bytes_written_while_connecting (void)
+{
+  guint16 port;
+  int lfd = tu_listen (AF_INET, 8, &port);
+  QSockTcp *sock = qsock_tcp_new ();
+  TuRecorder *rec = tu_recorder_new (sock);
+  gboolean ok = FALSE;
+  char buf[5];
+  int pfd;
+
+  qsock_abstract_connect_to_host (AS (sock), "127.0.0.1", port, RW, ANY_IP);
+  g_assert_cmpint (qsock_iodevice_write (DEV (sock), "early", 5), ==, 5);
+  tu_recorder_reset (rec);
+
+  TU_REC_CALL (rec, ok = qsock_iodevice_wait_for_bytes_written (DEV (sock), 5000));
+  g_assert_true (ok);
+  tu_recorder_assert (rec,
+                      "s:state-changed(Connected)@Connected "
+                      "s:connected@Connected "
+                      "s:bytes-written(5)@Connected");
+  pfd = tu_accept (lfd, 5000);
+  tu_read_exact (pfd, buf, 5, 5000);
+  g_assert_cmpmem (buf, 5, "early", 5);
+
+  tu_recorder_free (rec);
+  g_object_unref (sock);
+  close (pfd);
+  close (lfd);
+}
+
 /* ======================================================================
  * wait_for_bytes_written
  * ====================================================================== */
@@ -664,7 +728,9 @@ main (int argc, char **argv)
   add_no_loop_test ("/wait/connected/timeout", test_connected_timeout);
   add_no_loop_test ("/wait/ready-read/data", test_ready_read);
   add_no_loop_test ("/wait/ready-read/timeout-and-sticky-error", test_ready_read_timeout);
+  add_no_loop_test ("/wait/ready-read/while-connecting", test_ready_read_while_connecting);
   add_no_loop_test ("/wait/bytes-written/small", test_bytes_written);
+  add_no_loop_test ("/wait/bytes-written/while-connecting", test_bytes_written_while_connecting);
   add_no_loop_test ("/wait/bytes-written/large", test_bytes_written_large);
   add_no_loop_test ("/wait/bytes-written/unconnected", test_bytes_written_unconnected);
   add_no_loop_test ("/wait/disconnected/peer-closed", test_disconnected);

@@ -25,6 +25,25 @@ bench_set_errno_error (GError    **error,
   return FALSE;
 }
 
+gboolean
+bench_bulk_result (GError  *sender_error,
+                   GError  *receiver_error,
+                   GError **error)
+{
+  if (receiver_error != NULL)
+    {
+      g_propagate_error (error, receiver_error);
+      g_clear_error (&sender_error);
+      return FALSE;
+    }
+  if (sender_error != NULL)
+    {
+      g_propagate_error (error, sender_error);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 /* ---- the bulk byte stream ------------------------------------------------ */
 
 /* Two periods back to back, so any read of up to one period is contiguous. */
@@ -187,14 +206,28 @@ bench_line_check (BenchLineCheck *check,
 }
 
 gboolean
-bench_line_check_finish (BenchLineCheck *check,
-                         GError        **error)
+bench_lines_finish (BenchLineCheck *check,
+                    gsize           leftover,
+                    const char     *writer_error,
+                    GError        **error)
 {
+  if (writer_error != NULL)
+    {
+      g_set_error (error, BENCH_ERROR, BENCH_ERROR_SOCKET, "line writer: %s", writer_error);
+      return FALSE;
+    }
   if (check->index != check->lines->n_lines || check->offset != check->lines->size)
     {
       g_set_error (error, BENCH_ERROR, BENCH_ERROR_DATA,
-                   "got %u lines (%" G_GSIZE_FORMAT " bytes), expected %u (%" G_GSIZE_FORMAT " bytes)",
-                   check->index, check->offset, check->lines->n_lines, check->lines->size);
+                   "got %u whole lines (%" G_GSIZE_FORMAT " bytes) and %" G_GSIZE_FORMAT
+                   " bytes more, expected %u lines (%" G_GSIZE_FORMAT " bytes)",
+                   check->index, check->offset, leftover, check->lines->n_lines, check->lines->size);
+      return FALSE;
+    }
+  if (leftover != 0)
+    {
+      g_set_error (error, BENCH_ERROR, BENCH_ERROR_DATA,
+                   "%" G_GSIZE_FORMAT " bytes after the last line", leftover);
       return FALSE;
     }
   return TRUE;

@@ -110,8 +110,12 @@ gboolean bench_line_check        (BenchLineCheck *check,
                                   const char     *line,
                                   gsize           len,
                                   GError        **error);
-/* Every line arrived, and nothing after them. */
-gboolean bench_line_check_finish (BenchLineCheck *check,
+/* At end of stream: the writer thread did not fail (@writer_error, its
+ * result, is NULL), every line arrived, and no @leftover bytes came after
+ * the last one. */
+gboolean bench_lines_finish      (BenchLineCheck *check,
+                                  gsize           leftover,
+                                  const char     *writer_error,
                                   GError        **error);
 
 /* The hand-made reader of the GIO and epoll versions: a flat buffer that
@@ -157,6 +161,13 @@ void     bench_set_nodelay     (int       fd);
 gboolean bench_send_all        (int         fd,
                                 const void *data,
                                 gsize       n,
+                                GError    **error);
+
+/* Takes both errors of a two-thread run and keeps one: the receiver's, the
+ * cause (wrong data), before the sender's, usually only its symptom (the
+ * receiver hung up). Returns whether there was none. */
+gboolean bench_bulk_result     (GError     *sender_error,
+                                GError     *receiver_error,
                                 GError    **error);
 
 gboolean bench_set_errno_error (GError    **error,
