@@ -52,6 +52,7 @@
 #include "qsock-enum-types.h"
 #include "qsock-error-private.h"
 #include "qsock-host-address.h"
+#include "qsock-socket-private.h"
 #include "qsock-watch-private.h"
 
 #define CONNECT_TIMEOUT_MS 30000
@@ -801,8 +802,8 @@ disconnect_internal (QSockAbstract *self)
   if (previous == QSOCK_SOCKET_STATE_CONNECTED || previous == QSOCK_SOCKET_STATE_CLOSING)
     g_signal_emit (self, signals[DISCONNECTED], 0);
 
+  /* The peer name stays: Qt's peerName() falls back to the host name. */
   clear_endpoints (self, FALSE);
-  g_clear_pointer (&priv->peer_name, g_free);
   qsock_buffer_clear (qsock_iodevice_get_write_buffer (QSOCK_IODEVICE (self)));
 }
 
@@ -885,10 +886,7 @@ qsock_abstract_close (QSockIODevice *device)
   if (priv->state != QSOCK_SOCKET_STATE_UNCONNECTED)
     disconnect_internal (self);
   else
-    {
-      clear_endpoints (self, FALSE);
-      g_clear_pointer (&priv->peer_name, g_free);
-    }
+    clear_endpoints (self, FALSE);
   g_object_unref (self);
 }
 
@@ -1967,7 +1965,7 @@ qsock_abstract_set_socket_descriptor (QSockAbstract   *self,
   g_return_val_if_fail (QSOCK_IS_ABSTRACT (self), FALSE);
 
   priv = PRIV (self);
-  socket = fd >= 0 ? g_socket_new_from_fd (fd, NULL) : NULL;
+  socket = qsock_socket_new_from_fd (fd);
   if (socket == NULL)
     {
       qsock_abstract_set_error (self, QSOCK_SOCKET_ERROR_UNSUPPORTED_SOCKET_OPERATION,

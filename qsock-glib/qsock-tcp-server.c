@@ -40,6 +40,7 @@
 #include "qsock-enum-types.h"
 #include "qsock-error-private.h"
 #include "qsock-host-address.h"
+#include "qsock-socket-private.h"
 #include "qsock-watch-private.h"
 
 #define ACCEPT_RETRY_MS 100
@@ -938,7 +939,7 @@ qsock_tcp_server_set_socket_descriptor (QSockTcpServer *self,
       return FALSE;
     }
 
-  socket = fd >= 0 ? g_socket_new_from_fd (fd, NULL) : NULL;
+  socket = qsock_socket_new_from_fd (fd);
   if (socket == NULL)
     {
       set_error (self, QSOCK_SOCKET_ERROR_UNSUPPORTED_SOCKET_OPERATION,
