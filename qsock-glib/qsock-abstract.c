@@ -807,27 +807,42 @@ disconnect_internal (QSockAbstract *self)
   qsock_buffer_clear (qsock_iodevice_get_write_buffer (QSOCK_IODEVICE (self)));
 }
 
-/* Dispatch */
+/* Dispatch: the main loop and the blocking waits run the same handlers */
+
+static void
+handle_ready (QSockAbstract *self,
+              GIOCondition   ready,
+              gboolean      *did_read,
+              gssize        *written)
+{
+  QSockAbstractPrivate *priv = PRIV (self);
+
+  *did_read = FALSE;
+  *written = 0;
+
+  if (priv->state == QSOCK_SOCKET_STATE_CONNECTING)
+    {
+      test_connection (self);
+      return;
+    }
+
+  if ((ready & (G_IO_IN | G_IO_HUP | G_IO_ERR)) && priv->state == QSOCK_SOCKET_STATE_CONNECTED &&
+      !priv->read_paused)
+    *did_read = read_notification (self);
+  if ((ready & (G_IO_OUT | G_IO_HUP | G_IO_ERR)) && priv->fd >= 0 &&
+      (priv->state == QSOCK_SOCKET_STATE_CONNECTED || priv->state == QSOCK_SOCKET_STATE_CLOSING))
+    *written = write_notification (self);
+}
 
 static void
 on_socket_ready (gpointer     user_data,
                  GIOCondition ready)
 {
   QSockAbstract *self = g_object_ref (user_data);
-  QSockAbstractPrivate *priv = PRIV (self);
+  gboolean did_read;
+  gssize written;
 
-  if (priv->state == QSOCK_SOCKET_STATE_CONNECTING)
-    test_connection (self);
-  else
-    {
-      if ((ready & (G_IO_IN | G_IO_HUP | G_IO_ERR)) && priv->state == QSOCK_SOCKET_STATE_CONNECTED &&
-          !priv->read_paused)
-        read_notification (self);
-      if ((ready & (G_IO_OUT | G_IO_HUP | G_IO_ERR)) && priv->fd >= 0 &&
-          (priv->state == QSOCK_SOCKET_STATE_CONNECTED || priv->state == QSOCK_SOCKET_STATE_CLOSING))
-        write_notification (self);
-    }
-
+  handle_ready (self, ready, &did_read, &written);
   g_object_unref (self);
 }
 
@@ -919,27 +934,21 @@ wait_interest (QSockAbstract *self)
   return interest;
 }
 
-/* One round of poll + handlers. Returns the bytes read flag in *did_read
- * and written count in *written; FALSE on timeout. */
+/* One round of poll() and handlers; FALSE on timeout. */
 static gboolean
 wait_round (QSockAbstract *self,
             gint64         deadline,
             gboolean      *did_read,
             gssize        *written)
 {
-  QSockAbstractPrivate *priv = PRIV (self);
-  GIOCondition ready = qsock_fd_wait (priv->fd, wait_interest (self), time_left_us (deadline));
+  GIOCondition ready = qsock_fd_wait (PRIV (self)->fd, wait_interest (self), time_left_us (deadline));
 
   *did_read = FALSE;
   *written = 0;
   if (ready == 0)
     return FALSE;
 
-  if ((ready & (G_IO_IN | G_IO_HUP | G_IO_ERR)) && priv->state == QSOCK_SOCKET_STATE_CONNECTED &&
-      !priv->read_paused)
-    *did_read = read_notification (self);
-  if ((ready & (G_IO_OUT | G_IO_HUP | G_IO_ERR)) && priv->fd >= 0)
-    *written = write_notification (self);
+  handle_ready (self, ready, did_read, written);
   return TRUE;
 }
 

@@ -316,37 +316,7 @@ qsock_buffer_read (QSockBuffer *buf,
                    void        *dst,
                    gsize        n)
 {
-  char *out = dst;
-  gsize copied = 0;
-
-  /* Copy and consume chunk by chunk, one pass. */
-  while (copied < n && buf->head != NULL)
-    {
-      QSockChunk *head = buf->head;
-      gsize take = MIN (head->end - head->start, n - copied);
-
-      memcpy (out + copied, head->data + head->start, take);
-      copied += take;
-      head->start += take;
-      buf->size -= take;
-      if (head->start == head->end)
-        {
-          buf->head = head->next;
-          if (buf->head == NULL)
-            buf->tail = NULL;
-          chunk_release (head);
-        }
-    }
-
-  if (buf->scan_to <= copied)
-    buf->scan_from = buf->scan_to = 0;
-  else
-    {
-      buf->scan_from = buf->scan_from > copied ? buf->scan_from - copied : 0;
-      buf->scan_to -= copied;
-    }
-
-  return copied;
+  return qsock_buffer_skip (buf, qsock_buffer_peek (buf, 0, dst, n));
 }
 
 gssize
