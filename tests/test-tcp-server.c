@@ -575,6 +575,27 @@ test_descriptor_invalid (void)
   g_object_unref (server);
 }
 
+/* tst canAccessPendingConnectionsWhileNotListening: a warning, but the
+ * queued socket is handed out. */
+static void
+test_pending_while_not_listening (void)
+{
+  QSockTcpServer *server = qsock_tcp_server_new ();
+  QSockTcp *sock = qsock_tcp_new ();
+  QSockTcp *got;
+
+  qsock_tcp_server_add_pending_connection (server, sock);
+  g_assert_true (qsock_tcp_server_has_pending_connections (server));
+  g_test_expect_message ("QSock", G_LOG_LEVEL_WARNING, "*called while not listening*");
+  got = qsock_tcp_server_next_pending_connection (server);
+  g_test_assert_expected_messages ();
+  g_assert_true (got == sock);
+
+  g_object_unref (got);
+  g_object_unref (sock);
+  g_object_unref (server);
+}
+
 /* ---- wait_for_new_connection, in a thread without a loop ---------------- */
 
 static gpointer
@@ -899,6 +920,7 @@ main (int argc, char **argv)
   g_test_add_func ("/tcp-server/accept/pause-resume", test_pause_resume);
   g_test_add_func ("/tcp-server/accept/incoming-connection-override", test_incoming_connection_override);
   g_test_add_func ("/tcp-server/close-drops-pending", test_close_drops_pending);
+  g_test_add_func ("/tcp-server/pending-while-not-listening", test_pending_while_not_listening);
   g_test_add_func ("/tcp-server/wait-for-new-connection", test_wait_for_new_connection);
   g_test_add_func ("/tcp-server/emfile", test_emfile);
   g_test_add_func ("/tcp-server/many-clients", test_many_clients);

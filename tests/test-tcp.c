@@ -770,6 +770,10 @@ test_disconnect_empty (void)
   g_assert_true (qsock_iodevice_is_open (DEV (sock)));
   g_assert_cmpint (qsock_iodevice_get_open_mode (DEV (sock)), ==, RW);
   g_assert_true (tu_sees_eof (pfd, 5000));
+  g_assert_cmpuint (qsock_abstract_get_peer_port (AS (sock)), ==, 0);
+  g_assert_cmpuint (qsock_abstract_get_local_port (AS (sock)), ==, 0);
+  g_assert_null (qsock_abstract_get_local_address (AS (sock)));
+  g_assert_cmpint (qsock_abstract_get_socket_descriptor (AS (sock)), ==, -1);
 
   /* Disconnecting an unconnected socket does nothing. */
   TU_REC_CALL (rec, qsock_abstract_disconnect_from_host (AS (sock)));
@@ -1076,6 +1080,78 @@ test_unref_closes (void)
   close (pfd);
 }
 
+/* abort() while Closing with data still queued: it is dropped, and as the
+ * state was Closing, disconnected follows. */
+static void
+test_abort_while_closing (void)
+{
+  int pfd;
+  QSockTcp *sock = tu_connected_pair (&pfd);
+  TuRecorder *rec = tu_recorder_new (sock);
+
+  /* The peer reads nothing, so most of this stays queued. */
+  write_pattern (DEV (sock), 16 * MIB);
+  qsock_abstract_disconnect_from_host (AS (sock));
+  TU_RUN_UNTIL (rec->bytes_written > 0, 5000);
+  tu_spin (50);
+  g_assert_cmpint (qsock_abstract_get_state (AS (sock)), ==, QSOCK_SOCKET_STATE_CLOSING);
+  g_assert_cmpint (qsock_iodevice_bytes_to_write (DEV (sock)), >, 0);
+  tu_recorder_reset (rec);
+
+  TU_REC_CALL (rec, qsock_abstract_abort (AS (sock)));
+  tu_recorder_assert (rec,
+                      "s:about-to-close@Closing "
+                      "s:state-changed(Unconnected)@Unconnected "
+                      "s:read-channel-finished@Unconnected "
+                      "s:disconnected@Unconnected");
+  g_assert_cmpint (qsock_iodevice_bytes_to_write (DEV (sock)), ==, 0);
+  g_assert_cmpint (qsock_iodevice_get_open_mode (DEV (sock)), ==, QSOCK_OPEN_MODE_NOT_OPEN);
+  tu_spin (100);
+  g_assert_cmpuint (rec->events->len, ==, 4);
+
+  tu_recorder_free (rec);
+  g_object_unref (sock);
+  close (pfd);
+}
+
+/* close() while connecting: the device closes at once, the disconnect waits
+ * for the connection (pendingClose). */
+static void
+test_close_connecting (void)
+{
+  guint16 port;
+  int lfd = tu_listen (AF_INET, 8, &port);
+  QSockTcp *sock = qsock_tcp_new ();
+  TuRecorder *rec = tu_recorder_new (sock);
+  int pfd;
+
+  qsock_abstract_connect_to_host (AS (sock), "127.0.0.1", port, RW, ANY_IP);
+  g_assert_cmpint (qsock_abstract_get_state (AS (sock)), ==, QSOCK_SOCKET_STATE_CONNECTING);
+  tu_recorder_reset (rec);
+
+  TU_REC_CALL (rec, qsock_iodevice_close (DEV (sock)));
+  tu_recorder_assert (rec, "s:about-to-close@Connecting");
+  g_assert_false (qsock_iodevice_is_open (DEV (sock)));
+  g_assert_cmpint (qsock_abstract_get_state (AS (sock)), ==, QSOCK_SOCKET_STATE_CONNECTING);
+
+  TU_RUN_UNTIL (rec->n_disconnected > 0 || rec->n_errors > 0, 5000);
+  tu_recorder_assert (rec,
+                      "s:about-to-close@Connecting "
+                      "l:state-changed(Connected)@Connected "
+                      "l:connected@Connected "
+                      "l:state-changed(Closing)@Closing "
+                      "l:state-changed(Unconnected)@Unconnected "
+                      "l:read-channel-finished@Unconnected "
+                      "l:disconnected@Unconnected");
+  pfd = tu_accept (lfd, 5000);
+  g_assert_true (tu_sees_eof (pfd, 5000));
+
+  tu_recorder_free (rec);
+  g_object_unref (sock);
+  close (pfd);
+  close (lfd);
+}
+
 /* tst_qtcpsocket::remoteCloseError: close() inside the error-occurred
  * handler is legal and ends the sequence once. */
 static void
@@ -1340,11 +1416,39 @@ test_read_line (void)
   g_assert_true (qsock_iodevice_can_read_line (DEV (sock)));
   assert_bytes (qsock_iodevice_read_line_bytes (DEV (sock), 0), "abc\n");
 
+  /* A line far longer than any chunk, arriving in pieces. */
+  {
+    const gsize len = 200 * 1024;
+    char *line = g_malloc (len + 1);
+    GBytes *got;
+
+    memset (line, 'L', len);
+    line[len] = '\n';
+    tu_write_all (pfd, line, len / 2);
+    TU_RUN_UNTIL (qsock_iodevice_bytes_available (DEV (sock)) == (gint64) (len / 2 + 1), 5000);
+    g_assert_false (qsock_iodevice_can_read_line (DEV (sock)));
+    tu_write_all (pfd, line + len / 2, len / 2 + 1);
+    TU_RUN_UNTIL (qsock_iodevice_bytes_available (DEV (sock)) == (gint64) (len + 2), 5000);
+    g_assert_true (qsock_iodevice_can_read_line (DEV (sock)));
+    /* "d" is still in front from before. */
+    g_assert_true (qsock_iodevice_get_char (DEV (sock), buf));
+    g_assert_cmpint (buf[0], ==, 'd');
+    /* A limit shorter than the line: maxSize - 1 bytes, the rest stays. */
+    g_assert_cmpint (qsock_iodevice_read_line (DEV (sock), buf, sizeof buf), ==, sizeof buf - 1);
+    g_assert_cmpint (buf[sizeof buf - 2], ==, 'L');
+    g_assert_cmpint (buf[sizeof buf - 1], ==, '\0');
+    got = qsock_iodevice_read_line_bytes (DEV (sock), 0);
+    g_assert_cmpmem (g_bytes_get_data (got, NULL), g_bytes_get_size (got),
+                     line + sizeof buf - 1, len + 1 - (sizeof buf - 1));
+    g_bytes_unref (got);
+    g_free (line);
+  }
+
   /* After the peer closed: the rest, then -1. */
   tu_write_all (pfd, "tail\n", 5);
   close (pfd);
   TU_RUN_UNTIL (rec->n_disconnected > 0, 5000);
-  assert_bytes (qsock_iodevice_read_line_bytes (DEV (sock), 0), "dtail\n");
+  assert_bytes (qsock_iodevice_read_line_bytes (DEV (sock), 0), "tail\n");
   g_assert_cmpint (qsock_iodevice_read_line (DEV (sock), buf, sizeof buf), ==, -1);
 
   tu_recorder_free (rec);
@@ -1385,6 +1489,15 @@ test_peek_unget_skip (void)
   g_assert_cmpint (qsock_iodevice_skip (DEV (sock), 3), ==, 3);
   assert_bytes (qsock_iodevice_read_all (DEV (sock)), "fgh");
   g_assert_cmpint (qsock_iodevice_skip (DEV (sock), 3), ==, 0);
+
+  /* An unget newline after a failed line search makes a line. */
+  tu_write_all (pfd, "xyz", 3);
+  TU_RUN_UNTIL (qsock_iodevice_bytes_available (DEV (sock)) == 3, 5000);
+  g_assert_false (qsock_iodevice_can_read_line (DEV (sock)));
+  qsock_iodevice_unget_char (DEV (sock), '\n');
+  g_assert_true (qsock_iodevice_can_read_line (DEV (sock)));
+  assert_bytes (qsock_iodevice_read_line_bytes (DEV (sock), 0), "\n");
+  assert_bytes (qsock_iodevice_read_all (DEV (sock)), "xyz");
 
   /* unget on an empty buffer. */
   qsock_iodevice_unget_char (DEV (sock), 'Q');
@@ -2020,6 +2133,16 @@ test_socket_options (void)
   g_assert_cmpint (value, ==, 0);
   g_assert_cmpint (fd_option (fd, SOL_SOCKET, SO_KEEPALIVE), ==, 0);
 
+  /* Buffer sizes read back what the kernel reports. */
+  qsock_abstract_set_socket_option (AS (sock), QSOCK_SOCKET_OPTION_SEND_BUFFER_SIZE, 65536);
+  g_assert_true (qsock_abstract_get_socket_option (AS (sock), QSOCK_SOCKET_OPTION_SEND_BUFFER_SIZE, &value));
+  g_assert_cmpint (value, ==, fd_option (fd, SOL_SOCKET, SO_SNDBUF));
+  g_assert_cmpint (value, >=, 65536);
+  qsock_abstract_set_socket_option (AS (sock), QSOCK_SOCKET_OPTION_RECEIVE_BUFFER_SIZE, 65536);
+  g_assert_true (qsock_abstract_get_socket_option (AS (sock), QSOCK_SOCKET_OPTION_RECEIVE_BUFFER_SIZE, &value));
+  g_assert_cmpint (value, ==, fd_option (fd, SOL_SOCKET, SO_RCVBUF));
+  g_assert_cmpint (value, >=, 65536);
+
   g_object_unref (sock);
   close (pfd);
 }
@@ -2177,6 +2300,8 @@ main (int argc, char **argv)
   g_test_add_func ("/tcp/close/no-sigpipe", test_no_sigpipe);
   g_test_add_func ("/tcp/close/unref-closes", test_unref_closes);
   g_test_add_func ("/tcp/close/close-in-error-handler", test_close_in_error_handler);
+  g_test_add_func ("/tcp/close/abort-while-closing", test_abort_while_closing);
+  g_test_add_func ("/tcp/close/close-connecting", test_close_connecting);
   g_test_add_func ("/tcp/close/unref-in-handler", test_unref_in_handler);
   g_test_add_func ("/tcp/close/write-while-closing", test_write_while_closing);
 

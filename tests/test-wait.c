@@ -332,16 +332,23 @@ test_ready_read (void)
   tu_recorder_assert (rec, "s:ready-read@Connected");
   g_assert_cmpint (qsock_iodevice_bytes_available (DEV (sock)), ==, 5);
 
+  /* -1 waits forever; more data is coming. */
+  tu_write_all (pfd, "!", 1);
+  TU_REC_CALL (rec, ok = qsock_iodevice_wait_for_ready_read (DEV (sock), -1));
+  g_assert_true (ok);
+  tu_recorder_assert (rec, "s:ready-read@Connected s:ready-read@Connected");
+  g_assert_cmpint (qsock_iodevice_bytes_available (DEV (sock)), ==, 6);
+
   /* Data that arrives during the wait. */
   later = (DelayedPeer) { .fd = pfd, .delay_ms = 100, .data = "world" };
   peer = g_thread_new ("test-delayed-peer", delayed_peer_thread, &later);
   TU_REC_CALL (rec, ok = qsock_iodevice_wait_for_ready_read (DEV (sock), 5000));
   g_thread_join (peer);
   g_assert_true (ok);
-  tu_recorder_assert (rec, "s:ready-read@Connected s:ready-read@Connected");
+  tu_recorder_assert (rec, "s:ready-read@Connected s:ready-read@Connected s:ready-read@Connected");
   TU_REC_CALL (rec, {
     GBytes *all = qsock_iodevice_read_all (DEV (sock));
-    g_assert_cmpmem (g_bytes_get_data (all, NULL), g_bytes_get_size (all), "helloworld", 10);
+    g_assert_cmpmem (g_bytes_get_data (all, NULL), g_bytes_get_size (all), "hello!world", 11);
     g_bytes_unref (all);
   });
   g_assert_cmpint (qsock_abstract_get_error (AS (sock)), ==, QSOCK_SOCKET_ERROR_UNKNOWN_SOCKET);

@@ -148,7 +148,7 @@ watchdog_thread (gpointer data)
 
       if (watchdog.deadline != 0 && now >= watchdog.deadline)
         {
-          fprintf (stderr, "\nFAIL: %s made no progress for %d s\n", watchdog.what, opt_timeout);
+          fprintf (stderr, "\nFAIL: %s did not finish within %d s\n", watchdog.what, opt_timeout);
           fflush (stderr);
           _exit (1);
         }
