@@ -91,6 +91,40 @@ write_pattern (QSockIODevice *dev, guint64 total)
     }
 }
 
+/* The fixture of most tests: a client connected (through the loop) to a
+ * plain accepted peer, with a recorder attached once connected. */
+typedef struct
+{
+  QSockTcp   *sock;
+  int         peer;
+  TuRecorder *rec;
+} Pair;
+
+static void
+pair_setup (Pair *f, gconstpointer data)
+{
+  f->sock = tu_connected_pair (&f->peer);
+  f->rec = tu_recorder_new (f->sock);
+}
+
+static void
+pair_close_peer (Pair *f)
+{
+  if (f->peer >= 0)
+    close (f->peer);
+  f->peer = -1;
+}
+
+static void
+pair_teardown (Pair *f, gconstpointer data)
+{
+  /* Every signal came from this thread's context. */
+  g_assert_cmpuint (f->rec->n_wrong_thread, ==, 0);
+  tu_recorder_free (f->rec);
+  g_object_unref (f->sock);
+  pair_close_peer (f);
+}
+
 /* ======================================================================
  * Defaults
  * ====================================================================== */
@@ -316,11 +350,12 @@ test_connect_host_not_found (void)
 }
 
 static void
-test_connect_while_connected (void)
+test_connect_while_connected (Pair          *f,
+                              gconstpointer  data)
 {
-  int pfd;
-  QSockTcp *sock = tu_connected_pair (&pfd);
-  TuRecorder *rec = tu_recorder_new (sock);
+  int pfd = f->peer;
+  QSockTcp *sock = f->sock;
+  TuRecorder *rec = f->rec;
 
   g_test_expect_message ("QSock", G_LOG_LEVEL_WARNING,
                          "*called when already looking up or connecting/connected*");
@@ -337,10 +372,6 @@ test_connect_while_connected (void)
   /* The connection is untouched. */
   tu_write_all (pfd, "x", 1);
   TU_RUN_UNTIL (qsock_iodevice_bytes_available (DEV (sock)) == 1, 5000);
-
-  tu_recorder_free (rec);
-  g_object_unref (sock);
-  close (pfd);
 }
 
 static void
@@ -661,16 +692,17 @@ test_thread_own_context (void)
   "l:disconnected@Unconnected"
 
 static void
-test_remote_close_with_data (void)
+test_remote_close_with_data (Pair          *f,
+                             gconstpointer  data)
 {
-  int pfd;
-  QSockTcp *sock = tu_connected_pair (&pfd);
-  TuRecorder *rec = tu_recorder_new (sock);
+  int pfd = f->peer;
+  QSockTcp *sock = f->sock;
+  TuRecorder *rec = f->rec;
   char buf[16];
   char c = 0;
 
   tu_write_all (pfd, "hello", 5);
-  close (pfd);
+  pair_close_peer (f);
   TU_RUN_UNTIL (rec->n_disconnected > 0, 5000);
 
   /* F: errorOccurred first, while still Connected. */
@@ -705,39 +737,35 @@ test_remote_close_with_data (void)
   tu_spin (100);
   g_assert_cmpuint (rec->n_disconnected, ==, 1);
   g_assert_cmpuint (rec->n_errors, ==, 1);
-
-  tu_recorder_free (rec);
-  g_object_unref (sock);
 }
 
 static void
-test_remote_close_no_data (void)
+test_remote_close_no_data (Pair          *f,
+                           gconstpointer  data)
 {
-  int pfd;
-  QSockTcp *sock = tu_connected_pair (&pfd);
-  TuRecorder *rec = tu_recorder_new (sock);
+  QSockTcp *sock = f->sock;
+  TuRecorder *rec = f->rec;
   char buf[4];
 
-  close (pfd);
+  pair_close_peer (f);
   TU_RUN_UNTIL (rec->n_disconnected > 0, 5000);
   tu_recorder_assert (rec, "l:error-occurred(RemoteHostClosed)@Connected " CLOSE_TAIL);
   g_assert_true (qsock_iodevice_is_open (DEV (sock)));
   g_assert_cmpint (qsock_iodevice_bytes_available (DEV (sock)), ==, 0);
   g_assert_true (qsock_iodevice_at_end (DEV (sock)));
   g_assert_cmpint (qsock_iodevice_read (DEV (sock), buf, sizeof buf), ==, -1);
-
-  tu_recorder_free (rec);
-  g_object_unref (sock);
 }
 
 static void
-test_peer_reset (void)
+test_peer_reset (Pair          *f,
+                 gconstpointer  data)
 {
-  int pfd;
-  QSockTcp *sock = tu_connected_pair (&pfd);
-  TuRecorder *rec = tu_recorder_new (sock);
+  int pfd = f->peer;
+  QSockTcp *sock = f->sock;
+  TuRecorder *rec = f->rec;
 
   tu_close_with_reset (pfd);
+  f->peer = -1;
   TU_RUN_UNTIL (rec->n_disconnected > 0, 5000);
 
   /* N: the sequence of F without readyRead. */
@@ -746,17 +774,15 @@ test_peer_reset (void)
   g_assert_cmpstr (qsock_iodevice_get_error_string (DEV (sock)), ==,
                    "The remote host closed the connection");
   g_assert_true (qsock_iodevice_is_open (DEV (sock)));
-
-  tu_recorder_free (rec);
-  g_object_unref (sock);
 }
 
 static void
-test_disconnect_empty (void)
+test_disconnect_empty (Pair          *f,
+                       gconstpointer  data)
 {
-  int pfd;
-  QSockTcp *sock = tu_connected_pair (&pfd);
-  TuRecorder *rec = tu_recorder_new (sock);
+  int pfd = f->peer;
+  QSockTcp *sock = f->sock;
+  TuRecorder *rec = f->rec;
 
   TU_REC_CALL (rec, qsock_abstract_disconnect_from_host (AS (sock)));
 
@@ -779,19 +805,16 @@ test_disconnect_empty (void)
   TU_REC_CALL (rec, qsock_abstract_disconnect_from_host (AS (sock)));
   tu_spin (50);
   g_assert_cmpuint (rec->events->len, ==, 4);
-
-  tu_recorder_free (rec);
-  g_object_unref (sock);
-  close (pfd);
 }
 
 static void
-test_disconnect_4mib (void)
+test_disconnect_4mib (Pair          *f,
+                      gconstpointer  data)
 {
   const guint64 total = 4 * MIB;
-  int pfd;
-  QSockTcp *sock = tu_connected_pair (&pfd);
-  TuRecorder *rec = tu_recorder_new (sock);
+  int pfd = f->peer;
+  QSockTcp *sock = f->sock;
+  TuRecorder *rec = f->rec;
   TuPeerJob job = { .fd = pfd };
   g_autofree char *expected_sum = tu_pattern_checksum (total);
   g_autofree char *expected = g_strdup_printf (
@@ -824,17 +847,15 @@ test_disconnect_4mib (void)
   g_assert_cmpstr (job.checksum, ==, expected_sum);
 
   g_free (job.checksum);
-  tu_recorder_free (rec);
-  g_object_unref (sock);
-  close (pfd);
 }
 
 static void
-test_abort (void)
+test_abort (Pair          *f,
+            gconstpointer  data)
 {
-  int pfd;
-  QSockTcp *sock = tu_connected_pair (&pfd);
-  TuRecorder *rec = tu_recorder_new (sock);
+  int pfd = f->peer;
+  QSockTcp *sock = f->sock;
+  TuRecorder *rec = f->rec;
   GBytes *got;
 
   g_assert_cmpint (qsock_iodevice_write (DEV (sock), "abc", 3), ==, 3);
@@ -857,18 +878,15 @@ test_abort (void)
   got = tu_read_to_eof (pfd, 5000);
   g_assert_cmpuint (g_bytes_get_size (got), ==, 0);
   g_bytes_unref (got);
-
-  tu_recorder_free (rec);
-  g_object_unref (sock);
-  close (pfd);
 }
 
 static void
-test_close_pending (void)
+test_close_pending (Pair          *f,
+                    gconstpointer  data)
 {
-  int pfd;
-  QSockTcp *sock = tu_connected_pair (&pfd);
-  TuRecorder *rec = tu_recorder_new (sock);
+  int pfd = f->peer;
+  QSockTcp *sock = f->sock;
+  TuRecorder *rec = f->rec;
   GBytes *got;
 
   g_assert_cmpint (qsock_iodevice_write (DEV (sock), "abc", 3), ==, 3);
@@ -892,18 +910,15 @@ test_close_pending (void)
   got = tu_read_to_eof (pfd, 5000);
   g_assert_cmpmem (g_bytes_get_data (got, NULL), g_bytes_get_size (got), "abc", 3);
   g_bytes_unref (got);
-
-  tu_recorder_free (rec);
-  g_object_unref (sock);
-  close (pfd);
 }
 
 static void
-test_close_empty (void)
+test_close_empty (Pair          *f,
+                  gconstpointer  data)
 {
-  int pfd;
-  QSockTcp *sock = tu_connected_pair (&pfd);
-  TuRecorder *rec = tu_recorder_new (sock);
+  int pfd = f->peer;
+  QSockTcp *sock = f->sock;
+  TuRecorder *rec = f->rec;
 
   /* Some unread data in the read buffer: close() drops it. */
   tu_write_all (pfd, "zz", 2);
@@ -922,10 +937,6 @@ test_close_empty (void)
   g_assert_false (qsock_iodevice_is_open (DEV (sock)));
   g_assert_cmpint (qsock_iodevice_bytes_available (DEV (sock)), ==, 0);
   g_assert_true (tu_sees_eof (pfd, 5000));
-
-  tu_recorder_free (rec);
-  g_object_unref (sock);
-  close (pfd);
 }
 
 static void
@@ -1012,14 +1023,16 @@ fd_readable (int fd, int timeout_ms)
 }
 
 static void
-test_write_after_reset (void)
+test_write_after_reset (Pair          *f,
+                        gconstpointer  data)
 {
-  int pfd;
-  QSockTcp *sock = tu_connected_pair (&pfd);
-  TuRecorder *rec = tu_recorder_new (sock);
+  int pfd = f->peer;
+  QSockTcp *sock = f->sock;
+  TuRecorder *rec = f->rec;
   gboolean flushed = TRUE;
 
   tu_close_with_reset (pfd);
+  f->peer = -1;
   /* Let the RST arrive without running the loop, so the socket learns of
    * it only by writing. */
   g_assert_true (fd_readable (qsock_abstract_get_socket_descriptor (AS (sock)), 5000));
@@ -1040,32 +1053,26 @@ test_write_after_reset (void)
 
   tu_spin (100);
   g_assert_cmpuint (rec->events->len, ==, 5);
-
-  tu_recorder_free (rec);
-  g_object_unref (sock);
 }
 
 /* The peer goes away while a lot is queued: the process must not die of
  * SIGPIPE, and the socket ends Unconnected with RemoteHostClosedError. */
 static void
-test_no_sigpipe (void)
+test_no_sigpipe (Pair          *f,
+                 gconstpointer  data)
 {
-  int pfd;
-  QSockTcp *sock = tu_connected_pair (&pfd);
-  TuRecorder *rec = tu_recorder_new (sock);
+  QSockTcp *sock = f->sock;
+  TuRecorder *rec = f->rec;
 
   write_pattern (DEV (sock), 8 * MIB);
   TU_RUN_UNTIL (qsock_iodevice_bytes_to_write (DEV (sock)) < 8 * MIB, 5000);
   /* Unread data makes close() send a RST. */
-  close (pfd);
+  pair_close_peer (f);
 
   TU_RUN_UNTIL (rec->n_disconnected > 0, 10000);
   g_assert_cmpuint (rec->n_errors, ==, 1);
   g_assert_cmpint (rec->last_error, ==, QSOCK_SOCKET_ERROR_REMOTE_HOST_CLOSED);
   g_assert_cmpint (qsock_abstract_get_state (AS (sock)), ==, QSOCK_SOCKET_STATE_UNCONNECTED);
-
-  tu_recorder_free (rec);
-  g_object_unref (sock);
 }
 
 /* Dropping the last reference to a connected socket closes it. */
@@ -1083,11 +1090,11 @@ test_unref_closes (void)
 /* abort() while Closing with data still queued: it is dropped, and as the
  * state was Closing, disconnected follows. */
 static void
-test_abort_while_closing (void)
+test_abort_while_closing (Pair          *f,
+                          gconstpointer  data)
 {
-  int pfd;
-  QSockTcp *sock = tu_connected_pair (&pfd);
-  TuRecorder *rec = tu_recorder_new (sock);
+  QSockTcp *sock = f->sock;
+  TuRecorder *rec = f->rec;
 
   /* The peer reads nothing, so most of this stays queued. */
   write_pattern (DEV (sock), 16 * MIB);
@@ -1108,10 +1115,6 @@ test_abort_while_closing (void)
   g_assert_cmpint (qsock_iodevice_get_open_mode (DEV (sock)), ==, QSOCK_OPEN_MODE_NOT_OPEN);
   tu_spin (100);
   g_assert_cmpuint (rec->events->len, ==, 4);
-
-  tu_recorder_free (rec);
-  g_object_unref (sock);
-  close (pfd);
 }
 
 /* close() while connecting: the device closes at once, the disconnect waits
@@ -1162,14 +1165,14 @@ close_in_error_cb (QSockAbstract *sock, QSockSocketError error, gpointer user_da
 }
 
 static void
-test_close_in_error_handler (void)
+test_close_in_error_handler (Pair          *f,
+                             gconstpointer  data)
 {
-  int pfd;
-  QSockTcp *sock = tu_connected_pair (&pfd);
-  TuRecorder *rec = tu_recorder_new (sock);
+  QSockTcp *sock = f->sock;
+  TuRecorder *rec = f->rec;
   gulong id = g_signal_connect (sock, "error-occurred", G_CALLBACK (close_in_error_cb), NULL);
 
-  close (pfd);
+  pair_close_peer (f);
   TU_RUN_UNTIL (rec->n_disconnected > 0, 5000);
   tu_spin (100);
   tu_recorder_assert (rec,
@@ -1182,8 +1185,6 @@ test_close_in_error_handler (void)
   g_assert_false (qsock_iodevice_is_open (DEV (sock)));
 
   g_signal_handler_disconnect (sock, id);
-  tu_recorder_free (rec);
-  g_object_unref (sock);
 }
 
 /* Dropping the last reference from inside a handler, the GObject way of
@@ -1211,11 +1212,12 @@ test_unref_in_handler (void)
 
 /* Writing in ClosingState is still allowed; it goes out before the close. */
 static void
-test_write_while_closing (void)
+test_write_while_closing (Pair          *f,
+                          gconstpointer  data)
 {
-  int pfd;
-  QSockTcp *sock = tu_connected_pair (&pfd);
-  TuRecorder *rec = tu_recorder_new (sock);
+  int pfd = f->peer;
+  QSockTcp *sock = f->sock;
+  TuRecorder *rec = f->rec;
   GBytes *got;
   char buf[4];
 
@@ -1244,10 +1246,6 @@ test_write_while_closing (void)
   g_assert_false (qsock_abstract_flush (AS (sock)));
   g_assert_cmpint (qsock_iodevice_read (DEV (sock), buf, sizeof buf), ==, -1);
   tu_recorder_assert (rec, "");
-
-  tu_recorder_free (rec);
-  g_object_unref (sock);
-  close (pfd);
 }
 
 /* ======================================================================
@@ -1292,10 +1290,10 @@ test_not_open (void)
 }
 
 static void
-test_bad_sizes (void)
+test_bad_sizes (Pair          *f,
+                gconstpointer  data)
 {
-  int pfd;
-  QSockTcp *sock = tu_connected_pair (&pfd);
+  QSockTcp *sock = f->sock;
   char buf[8];
 
   g_test_expect_message ("QSock", G_LOG_LEVEL_WARNING, "*maxSize < 0*");
@@ -1305,9 +1303,6 @@ test_bad_sizes (void)
   g_test_expect_message ("QSock", G_LOG_LEVEL_WARNING, "*maxSize < 2*");
   g_assert_cmpint (qsock_iodevice_read_line (DEV (sock), buf, 1), ==, -1);
   g_test_assert_expected_messages ();
-
-  g_object_unref (sock);
-  close (pfd);
 }
 
 static QSockTcp *
@@ -1376,16 +1371,17 @@ test_read_only (void)
  * ====================================================================== */
 
 static void
-test_read_line (void)
+test_read_line (Pair          *f,
+                gconstpointer  data)
 {
-  static const char data[] = "line1\nline2\nlongerline\npartial";
-  int pfd;
-  QSockTcp *sock = tu_connected_pair (&pfd);
-  TuRecorder *rec = tu_recorder_new (sock);
+  static const char lines[] = "line1\nline2\nlongerline\npartial";
+  int pfd = f->peer;
+  QSockTcp *sock = f->sock;
+  TuRecorder *rec = f->rec;
   char buf[64];
 
-  tu_write_all (pfd, data, strlen (data));
-  TU_RUN_UNTIL (qsock_iodevice_bytes_available (DEV (sock)) == (gint64) strlen (data), 5000);
+  tu_write_all (pfd, lines, strlen (lines));
+  TU_RUN_UNTIL (qsock_iodevice_bytes_available (DEV (sock)) == (gint64) strlen (lines), 5000);
 
   g_assert_true (qsock_iodevice_can_read_line (DEV (sock)));
   /* 0 means no limit. */
@@ -1446,21 +1442,19 @@ test_read_line (void)
 
   /* After the peer closed: the rest, then -1. */
   tu_write_all (pfd, "tail\n", 5);
-  close (pfd);
+  pair_close_peer (f);
   TU_RUN_UNTIL (rec->n_disconnected > 0, 5000);
   assert_bytes (qsock_iodevice_read_line_bytes (DEV (sock), 0), "tail\n");
   g_assert_cmpint (qsock_iodevice_read_line (DEV (sock), buf, sizeof buf), ==, -1);
-
-  tu_recorder_free (rec);
-  g_object_unref (sock);
 }
 
 static void
-test_peek_unget_skip (void)
+test_peek_unget_skip (Pair          *f,
+                      gconstpointer  data)
 {
-  int pfd;
-  QSockTcp *sock = tu_connected_pair (&pfd);
-  TuRecorder *rec = tu_recorder_new (sock);
+  int pfd = f->peer;
+  QSockTcp *sock = f->sock;
+  TuRecorder *rec = f->rec;
   char buf[64];
   char c = 0;
 
@@ -1517,19 +1511,17 @@ test_peek_unget_skip (void)
   g_assert_cmpint (qsock_iodevice_skip (DEV (sock), 100), ==, 8);
 
   /* At EOF skip says -1. */
-  close (pfd);
+  pair_close_peer (f);
   TU_RUN_UNTIL (rec->n_disconnected > 0, 5000);
   g_assert_cmpint (qsock_iodevice_skip (DEV (sock), 3), ==, -1);
-
-  tu_recorder_free (rec);
-  g_object_unref (sock);
 }
 
 static void
-test_get_put_char (void)
+test_get_put_char (Pair          *f,
+                   gconstpointer  data)
 {
-  int pfd;
-  QSockTcp *sock = tu_connected_pair (&pfd);
+  int pfd = f->peer;
+  QSockTcp *sock = f->sock;
   char c = 0;
 
   g_assert_true (qsock_iodevice_put_char (DEV (sock), 'x'));
@@ -1548,18 +1540,16 @@ test_get_put_char (void)
   TU_RUN_UNTIL (qsock_iodevice_bytes_available (DEV (sock)) == 1, 5000);
   g_assert_true (qsock_iodevice_get_char (DEV (sock), NULL));
   g_assert_cmpint (qsock_iodevice_bytes_available (DEV (sock)), ==, 0);
-
-  g_object_unref (sock);
-  close (pfd);
 }
 
 /* tst_qtcpsocket::zeroAndMinusOneReturns */
 static void
-test_zero_and_minus_one (void)
+test_zero_and_minus_one (Pair          *f,
+                         gconstpointer  data)
 {
-  int pfd;
-  QSockTcp *sock = tu_connected_pair (&pfd);
-  TuRecorder *rec = tu_recorder_new (sock);
+  int pfd = f->peer;
+  QSockTcp *sock = f->sock;
+  TuRecorder *rec = f->rec;
   char buf[16];
 
   g_assert_cmpint (qsock_iodevice_read (DEV (sock), buf, sizeof buf), ==, 0);
@@ -1569,7 +1559,7 @@ test_zero_and_minus_one (void)
   assert_bytes_empty (qsock_iodevice_read_bytes (DEV (sock), 10));
 
   tu_write_all (pfd, "xy", 2);
-  close (pfd);
+  pair_close_peer (f);
   TU_RUN_UNTIL (rec->n_disconnected > 0, 5000);
 
   g_assert_false (qsock_iodevice_at_end (DEV (sock)));
@@ -1577,16 +1567,14 @@ test_zero_and_minus_one (void)
   g_assert_cmpmem (buf, 2, "xy", 2);
   g_assert_cmpint (qsock_iodevice_read (DEV (sock), buf, sizeof buf), ==, -1);
   g_assert_true (qsock_iodevice_at_end (DEV (sock)));
-
-  tu_recorder_free (rec);
-  g_object_unref (sock);
 }
 
 static void
-test_transactions (void)
+test_transactions (Pair          *f,
+                   gconstpointer  data)
 {
-  int pfd;
-  QSockTcp *sock = tu_connected_pair (&pfd);
+  int pfd = f->peer;
+  QSockTcp *sock = f->sock;
   char buf[32];
 
   tu_write_all (pfd, "Hel", 3);
@@ -1645,9 +1633,6 @@ test_transactions (void)
   qsock_iodevice_rollback_transaction (DEV (sock));
   g_assert_cmpint (qsock_iodevice_bytes_available (DEV (sock)), ==, 10);
   assert_bytes (qsock_iodevice_read_all (DEV (sock)), "world\nrest");
-
-  g_object_unref (sock);
-  close (pfd);
 }
 
 typedef struct
@@ -1698,11 +1683,12 @@ test_ready_read_not_recursive (void)
 
 /* Every arrival is announced, read or not (§3.3, probe_io). */
 static void
-test_ready_read_per_arrival (void)
+test_ready_read_per_arrival (Pair          *f,
+                             gconstpointer  data)
 {
-  int pfd;
-  QSockTcp *sock = tu_connected_pair (&pfd);
-  TuRecorder *rec = tu_recorder_new (sock);
+  int pfd = f->peer;
+  QSockTcp *sock = f->sock;
+  TuRecorder *rec = f->rec;
 
   tu_write_all (pfd, "abc", 3);
   TU_RUN_UNTIL (rec->n_ready_read == 1, 5000);
@@ -1713,18 +1699,15 @@ test_ready_read_per_arrival (void)
   tu_spin (100);
   g_assert_cmpuint (rec->n_ready_read, ==, 2);
   tu_recorder_assert (rec, "l:ready-read@Connected l:ready-read@Connected");
-
-  tu_recorder_free (rec);
-  g_object_unref (sock);
-  close (pfd);
 }
 
 static void
-test_write_and_flush (void)
+test_write_and_flush (Pair          *f,
+                      gconstpointer  data)
 {
-  int pfd;
-  QSockTcp *sock = tu_connected_pair (&pfd);
-  TuRecorder *rec = tu_recorder_new (sock);
+  int pfd = f->peer;
+  QSockTcp *sock = f->sock;
+  TuRecorder *rec = f->rec;
   gboolean flushed = FALSE;
   TuPeerJob job = { 0 };
   GThread *sink;
@@ -1781,9 +1764,6 @@ test_write_and_flush (void)
   }
 
   g_free (job.checksum);
-  tu_recorder_free (rec);
-  g_object_unref (sock);
-  close (pfd);
 }
 
 /* bytesWritten is never emitted from inside a bytesWritten handler, even
@@ -1810,10 +1790,10 @@ nested_bytes_written_cb (QSockIODevice *dev, gint64 n, WrittenCtx *ctx)
 }
 
 static void
-test_bytes_written_not_recursive (void)
+test_bytes_written_not_recursive (Pair          *f,
+                                  gconstpointer  data)
 {
-  int pfd;
-  QSockTcp *sock = tu_connected_pair (&pfd);
+  QSockTcp *sock = f->sock;
   WrittenCtx ctx = { 0 };
   gulong id = g_signal_connect (sock, "bytes-written", G_CALLBACK (nested_bytes_written_cb), &ctx);
 
@@ -1823,8 +1803,6 @@ test_bytes_written_not_recursive (void)
   g_assert_cmpuint (ctx.max_depth, ==, 1);
 
   g_signal_handler_disconnect (sock, id);
-  g_object_unref (sock);
-  close (pfd);
 }
 
 /* ======================================================================
@@ -1871,12 +1849,13 @@ flood_ready_read_cb (QSockIODevice *dev, FloodReader *fr)
 }
 
 static void
-test_backpressure_flood (void)
+test_backpressure_flood (Pair          *f,
+                         gconstpointer  data)
 {
   const guint64 total = 64 * MIB;
-  int pfd;
-  QSockTcp *sock = tu_connected_pair (&pfd);
-  TuRecorder *rec = tu_recorder_new (sock);
+  int pfd = f->peer;
+  QSockTcp *sock = f->sock;
+  TuRecorder *rec = f->rec;
   FloodReader fr = { .sock = sock };
   TuPeerJob job = { .total = total, .shutdown_at_end = TRUE };
   GThread *flood;
@@ -1910,18 +1889,16 @@ test_backpressure_flood (void)
   g_checksum_free (fr.sum);
   g_free (fr.buf);
   g_free (job.checksum);
-  tu_recorder_free (rec);
-  g_object_unref (sock);
-  close (pfd);
 }
 
 /* The observed rule: limit 10, 100 bytes sent (§3.4). */
 static void
-test_backpressure_resume_rule (void)
+test_backpressure_resume_rule (Pair          *f,
+                               gconstpointer  data)
 {
-  int pfd;
-  QSockTcp *sock = tu_connected_pair (&pfd);
-  TuRecorder *rec = tu_recorder_new (sock);
+  int pfd = f->peer;
+  QSockTcp *sock = f->sock;
+  TuRecorder *rec = f->rec;
   GBytes *rest;
   char buf[10];
   guint before;
@@ -1964,10 +1941,6 @@ test_backpressure_resume_rule (void)
   rest = qsock_iodevice_read_all (DEV (sock));
   g_assert_cmpmem (g_bytes_get_data (rest, NULL), g_bytes_get_size (rest), tu_pattern () + 10, 90);
   g_bytes_unref (rest);
-
-  tu_recorder_free (rec);
-  g_object_unref (sock);
-  close (pfd);
 }
 
 /* ======================================================================
@@ -2104,10 +2077,11 @@ fd_option (int fd, int level, int name)
 }
 
 static void
-test_socket_options (void)
+test_socket_options (Pair          *f,
+                     gconstpointer  data)
 {
-  int pfd, fd;
-  QSockTcp *sock = tu_connected_pair (&pfd);
+  int fd;
+  QSockTcp *sock = f->sock;
   int value = -1;
 
   fd = qsock_abstract_get_socket_descriptor (AS (sock));
@@ -2142,9 +2116,6 @@ test_socket_options (void)
   g_assert_true (qsock_abstract_get_socket_option (AS (sock), QSOCK_SOCKET_OPTION_RECEIVE_BUFFER_SIZE, &value));
   g_assert_cmpint (value, ==, fd_option (fd, SOL_SOCKET, SO_RCVBUF));
   g_assert_cmpint (value, >=, 65536);
-
-  g_object_unref (sock);
-  close (pfd);
 }
 
 static void
@@ -2275,7 +2246,7 @@ main (int argc, char **argv)
   g_test_add_func ("/tcp/connect/localhost", test_connect_localhost);
   g_test_add_func ("/tcp/connect/refused", test_connect_refused);
   g_test_add_func ("/tcp/connect/host-not-found", test_connect_host_not_found);
-  g_test_add_func ("/tcp/connect/while-connected", test_connect_while_connected);
+  g_test_add ("/tcp/connect/while-connected", Pair, NULL, pair_setup, test_connect_while_connected, pair_teardown);
   g_test_add_func ("/tcp/connect/bind-then-connect", test_bind_then_connect);
   g_test_add_func ("/tcp/connect/bind-errors", test_bind_errors);
   g_test_add_func ("/tcp/connect/to-address", test_connect_to_address);
@@ -2286,46 +2257,46 @@ main (int argc, char **argv)
   g_test_add_func ("/tcp/connect/reconnect", test_reconnect);
   g_test_add_func ("/tcp/connect/thread-own-context", test_thread_own_context);
 
-  g_test_add_func ("/tcp/close/remote-close-with-data", test_remote_close_with_data);
-  g_test_add_func ("/tcp/close/remote-close-no-data", test_remote_close_no_data);
-  g_test_add_func ("/tcp/close/peer-reset", test_peer_reset);
-  g_test_add_func ("/tcp/close/disconnect-empty", test_disconnect_empty);
-  g_test_add_func ("/tcp/close/disconnect-4mib", test_disconnect_4mib);
-  g_test_add_func ("/tcp/close/abort", test_abort);
-  g_test_add_func ("/tcp/close/close-pending", test_close_pending);
-  g_test_add_func ("/tcp/close/close-empty", test_close_empty);
+  g_test_add ("/tcp/close/remote-close-with-data", Pair, NULL, pair_setup, test_remote_close_with_data, pair_teardown);
+  g_test_add ("/tcp/close/remote-close-no-data", Pair, NULL, pair_setup, test_remote_close_no_data, pair_teardown);
+  g_test_add ("/tcp/close/peer-reset", Pair, NULL, pair_setup, test_peer_reset, pair_teardown);
+  g_test_add ("/tcp/close/disconnect-empty", Pair, NULL, pair_setup, test_disconnect_empty, pair_teardown);
+  g_test_add ("/tcp/close/disconnect-4mib", Pair, NULL, pair_setup, test_disconnect_4mib, pair_teardown);
+  g_test_add ("/tcp/close/abort", Pair, NULL, pair_setup, test_abort, pair_teardown);
+  g_test_add ("/tcp/close/close-pending", Pair, NULL, pair_setup, test_close_pending, pair_teardown);
+  g_test_add ("/tcp/close/close-empty", Pair, NULL, pair_setup, test_close_empty, pair_teardown);
   g_test_add_func ("/tcp/close/abort-connecting", test_abort_connecting);
   g_test_add_func ("/tcp/close/disconnect-connecting", test_disconnect_connecting);
-  g_test_add_func ("/tcp/close/write-after-reset", test_write_after_reset);
-  g_test_add_func ("/tcp/close/no-sigpipe", test_no_sigpipe);
+  g_test_add ("/tcp/close/write-after-reset", Pair, NULL, pair_setup, test_write_after_reset, pair_teardown);
+  g_test_add ("/tcp/close/no-sigpipe", Pair, NULL, pair_setup, test_no_sigpipe, pair_teardown);
   g_test_add_func ("/tcp/close/unref-closes", test_unref_closes);
-  g_test_add_func ("/tcp/close/close-in-error-handler", test_close_in_error_handler);
-  g_test_add_func ("/tcp/close/abort-while-closing", test_abort_while_closing);
+  g_test_add ("/tcp/close/close-in-error-handler", Pair, NULL, pair_setup, test_close_in_error_handler, pair_teardown);
+  g_test_add ("/tcp/close/abort-while-closing", Pair, NULL, pair_setup, test_abort_while_closing, pair_teardown);
   g_test_add_func ("/tcp/close/close-connecting", test_close_connecting);
   g_test_add_func ("/tcp/close/unref-in-handler", test_unref_in_handler);
-  g_test_add_func ("/tcp/close/write-while-closing", test_write_while_closing);
+  g_test_add ("/tcp/close/write-while-closing", Pair, NULL, pair_setup, test_write_while_closing, pair_teardown);
 
   g_test_add_func ("/tcp/misuse/not-open", test_not_open);
-  g_test_add_func ("/tcp/misuse/bad-sizes", test_bad_sizes);
+  g_test_add ("/tcp/misuse/bad-sizes", Pair, NULL, pair_setup, test_bad_sizes, pair_teardown);
   g_test_add_func ("/tcp/misuse/write-only", test_write_only);
   g_test_add_func ("/tcp/misuse/read-only", test_read_only);
 
-  g_test_add_func ("/tcp/io/read-line", test_read_line);
-  g_test_add_func ("/tcp/io/peek-unget-skip", test_peek_unget_skip);
-  g_test_add_func ("/tcp/io/get-put-char", test_get_put_char);
-  g_test_add_func ("/tcp/io/zero-and-minus-one", test_zero_and_minus_one);
-  g_test_add_func ("/tcp/io/transactions", test_transactions);
+  g_test_add ("/tcp/io/read-line", Pair, NULL, pair_setup, test_read_line, pair_teardown);
+  g_test_add ("/tcp/io/peek-unget-skip", Pair, NULL, pair_setup, test_peek_unget_skip, pair_teardown);
+  g_test_add ("/tcp/io/get-put-char", Pair, NULL, pair_setup, test_get_put_char, pair_teardown);
+  g_test_add ("/tcp/io/zero-and-minus-one", Pair, NULL, pair_setup, test_zero_and_minus_one, pair_teardown);
+  g_test_add ("/tcp/io/transactions", Pair, NULL, pair_setup, test_transactions, pair_teardown);
   g_test_add_func ("/tcp/io/ready-read-not-recursive", test_ready_read_not_recursive);
-  g_test_add_func ("/tcp/io/ready-read-per-arrival", test_ready_read_per_arrival);
-  g_test_add_func ("/tcp/io/write-and-flush", test_write_and_flush);
-  g_test_add_func ("/tcp/io/bytes-written-not-recursive", test_bytes_written_not_recursive);
+  g_test_add ("/tcp/io/ready-read-per-arrival", Pair, NULL, pair_setup, test_ready_read_per_arrival, pair_teardown);
+  g_test_add ("/tcp/io/write-and-flush", Pair, NULL, pair_setup, test_write_and_flush, pair_teardown);
+  g_test_add ("/tcp/io/bytes-written-not-recursive", Pair, NULL, pair_setup, test_bytes_written_not_recursive, pair_teardown);
 
-  g_test_add_func ("/tcp/backpressure/flood-64mib", test_backpressure_flood);
-  g_test_add_func ("/tcp/backpressure/resume-rule", test_backpressure_resume_rule);
+  g_test_add ("/tcp/backpressure/flood-64mib", Pair, NULL, pair_setup, test_backpressure_flood, pair_teardown);
+  g_test_add ("/tcp/backpressure/resume-rule", Pair, NULL, pair_setup, test_backpressure_resume_rule, pair_teardown);
 
   g_test_add_func ("/tcp/integrity/256mib-both-ways", test_integrity_both_ways);
 
-  g_test_add_func ("/tcp/options/low-delay-keep-alive", test_socket_options);
+  g_test_add ("/tcp/options/low-delay-keep-alive", Pair, NULL, pair_setup, test_socket_options, pair_teardown);
   g_test_add_func ("/tcp/options/unconnected", test_socket_options_unconnected);
 
   g_test_add_func ("/tcp/descriptor/adopt-connected", test_descriptor_adopt);
