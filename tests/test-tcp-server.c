@@ -108,6 +108,32 @@ listening_server (void)
   return server;
 }
 
+/* The fixture of the accepting tests: a server listening on 127.0.0.1,
+ * port 0, with its signals recorded. */
+typedef struct
+{
+  QSockTcpServer *server;
+  ServerRec      *rec;
+} Listening;
+
+static void
+listening_setup (Listening *f, gconstpointer data)
+{
+  f->server = listening_server ();
+  f->rec = server_rec_new (f->server);
+}
+
+static void
+listening_teardown (Listening *f, gconstpointer data)
+{
+  g_assert_cmpuint (f->rec->n_wrong_thread, ==, 0);
+  server_rec_free (f->rec);
+  g_object_unref (f->server);
+}
+
+#define add_listening_test(path, func) \
+  g_test_add (path, Listening, NULL, listening_setup, func, listening_teardown)
+
 static char *
 address_string (GInetAddress *address)
 {
@@ -351,10 +377,11 @@ test_address_in_use (void)
  * ====================================================================== */
 
 static void
-test_signal_order_and_next_pending (void)
+test_signal_order_and_next_pending (Listening     *f,
+                                    gconstpointer  data)
 {
-  QSockTcpServer *server = listening_server ();
-  ServerRec *rec = server_rec_new (server);
+  QSockTcpServer *server = f->server;
+  ServerRec *rec = f->rec;
   guint16 port = qsock_tcp_server_get_server_port (server);
   int client = tu_connect (port);
   QSockTcp *conn;
@@ -414,8 +441,6 @@ test_signal_order_and_next_pending (void)
   g_object_unref (conn);
 
   close (client);
-  server_rec_free (rec);
-  g_object_unref (server);
 }
 
 /* tst_qtcpserver::maxPendingConnections */
@@ -462,10 +487,11 @@ test_max_pending (void)
 
 /* tst_qtcpserver::pauseAccepting */
 static void
-test_pause_resume (void)
+test_pause_resume (Listening     *f,
+                   gconstpointer  data)
 {
-  QSockTcpServer *server = listening_server ();
-  ServerRec *rec = server_rec_new (server);
+  QSockTcpServer *server = f->server;
+  ServerRec *rec = f->rec;
   guint16 port = qsock_tcp_server_get_server_port (server);
   int clients[4];
 
@@ -484,15 +510,14 @@ test_pause_resume (void)
 
   for (guint i = 0; i < 4; i++)
     close (clients[i]);
-  server_rec_free (rec);
-  g_object_unref (server);
 }
 
 static void
-test_close_drops_pending (void)
+test_close_drops_pending (Listening     *f,
+                          gconstpointer  data)
 {
-  QSockTcpServer *server = listening_server ();
-  ServerRec *rec = server_rec_new (server);
+  QSockTcpServer *server = f->server;
+  ServerRec *rec = f->rec;
   guint16 port = qsock_tcp_server_get_server_port (server);
   int a = tu_connect (port);
   int b = tu_connect (port);
@@ -519,8 +544,6 @@ test_close_drops_pending (void)
   close (refused);
   close (a);
   close (b);
-  server_rec_free (rec);
-  g_object_unref (server);
 }
 
 static void
@@ -915,11 +938,11 @@ main (int argc, char **argv)
   g_test_add_func ("/tcp-server/listen/ipv6", test_listen_ipv6);
   g_test_add_func ("/tcp-server/listen/any-dual-stack", test_listen_any_dual_stack);
   g_test_add_func ("/tcp-server/listen/address-in-use", test_address_in_use);
-  g_test_add_func ("/tcp-server/accept/signal-order", test_signal_order_and_next_pending);
+  add_listening_test ("/tcp-server/accept/signal-order", test_signal_order_and_next_pending);
   g_test_add_func ("/tcp-server/accept/max-pending", test_max_pending);
-  g_test_add_func ("/tcp-server/accept/pause-resume", test_pause_resume);
+  add_listening_test ("/tcp-server/accept/pause-resume", test_pause_resume);
   g_test_add_func ("/tcp-server/accept/incoming-connection-override", test_incoming_connection_override);
-  g_test_add_func ("/tcp-server/close-drops-pending", test_close_drops_pending);
+  add_listening_test ("/tcp-server/close-drops-pending", test_close_drops_pending);
   g_test_add_func ("/tcp-server/pending-while-not-listening", test_pending_while_not_listening);
   g_test_add_func ("/tcp-server/wait-for-new-connection", test_wait_for_new_connection);
   g_test_add_func ("/tcp-server/emfile", test_emfile);

@@ -125,6 +125,9 @@ pair_teardown (Pair *f, gconstpointer data)
   pair_close_peer (f);
 }
 
+#define add_pair_test(path, func) \
+  g_test_add (path, Pair, NULL, pair_setup, func, pair_teardown)
+
 /* ======================================================================
  * Defaults
  * ====================================================================== */
@@ -2246,7 +2249,7 @@ main (int argc, char **argv)
   g_test_add_func ("/tcp/connect/localhost", test_connect_localhost);
   g_test_add_func ("/tcp/connect/refused", test_connect_refused);
   g_test_add_func ("/tcp/connect/host-not-found", test_connect_host_not_found);
-  g_test_add ("/tcp/connect/while-connected", Pair, NULL, pair_setup, test_connect_while_connected, pair_teardown);
+  add_pair_test ("/tcp/connect/while-connected", test_connect_while_connected);
   g_test_add_func ("/tcp/connect/bind-then-connect", test_bind_then_connect);
   g_test_add_func ("/tcp/connect/bind-errors", test_bind_errors);
   g_test_add_func ("/tcp/connect/to-address", test_connect_to_address);
@@ -2257,46 +2260,46 @@ main (int argc, char **argv)
   g_test_add_func ("/tcp/connect/reconnect", test_reconnect);
   g_test_add_func ("/tcp/connect/thread-own-context", test_thread_own_context);
 
-  g_test_add ("/tcp/close/remote-close-with-data", Pair, NULL, pair_setup, test_remote_close_with_data, pair_teardown);
-  g_test_add ("/tcp/close/remote-close-no-data", Pair, NULL, pair_setup, test_remote_close_no_data, pair_teardown);
-  g_test_add ("/tcp/close/peer-reset", Pair, NULL, pair_setup, test_peer_reset, pair_teardown);
-  g_test_add ("/tcp/close/disconnect-empty", Pair, NULL, pair_setup, test_disconnect_empty, pair_teardown);
-  g_test_add ("/tcp/close/disconnect-4mib", Pair, NULL, pair_setup, test_disconnect_4mib, pair_teardown);
-  g_test_add ("/tcp/close/abort", Pair, NULL, pair_setup, test_abort, pair_teardown);
-  g_test_add ("/tcp/close/close-pending", Pair, NULL, pair_setup, test_close_pending, pair_teardown);
-  g_test_add ("/tcp/close/close-empty", Pair, NULL, pair_setup, test_close_empty, pair_teardown);
+  add_pair_test ("/tcp/close/remote-close-with-data", test_remote_close_with_data);
+  add_pair_test ("/tcp/close/remote-close-no-data", test_remote_close_no_data);
+  add_pair_test ("/tcp/close/peer-reset", test_peer_reset);
+  add_pair_test ("/tcp/close/disconnect-empty", test_disconnect_empty);
+  add_pair_test ("/tcp/close/disconnect-4mib", test_disconnect_4mib);
+  add_pair_test ("/tcp/close/abort", test_abort);
+  add_pair_test ("/tcp/close/close-pending", test_close_pending);
+  add_pair_test ("/tcp/close/close-empty", test_close_empty);
   g_test_add_func ("/tcp/close/abort-connecting", test_abort_connecting);
   g_test_add_func ("/tcp/close/disconnect-connecting", test_disconnect_connecting);
-  g_test_add ("/tcp/close/write-after-reset", Pair, NULL, pair_setup, test_write_after_reset, pair_teardown);
-  g_test_add ("/tcp/close/no-sigpipe", Pair, NULL, pair_setup, test_no_sigpipe, pair_teardown);
+  add_pair_test ("/tcp/close/write-after-reset", test_write_after_reset);
+  add_pair_test ("/tcp/close/no-sigpipe", test_no_sigpipe);
   g_test_add_func ("/tcp/close/unref-closes", test_unref_closes);
-  g_test_add ("/tcp/close/close-in-error-handler", Pair, NULL, pair_setup, test_close_in_error_handler, pair_teardown);
-  g_test_add ("/tcp/close/abort-while-closing", Pair, NULL, pair_setup, test_abort_while_closing, pair_teardown);
+  add_pair_test ("/tcp/close/close-in-error-handler", test_close_in_error_handler);
+  add_pair_test ("/tcp/close/abort-while-closing", test_abort_while_closing);
   g_test_add_func ("/tcp/close/close-connecting", test_close_connecting);
   g_test_add_func ("/tcp/close/unref-in-handler", test_unref_in_handler);
-  g_test_add ("/tcp/close/write-while-closing", Pair, NULL, pair_setup, test_write_while_closing, pair_teardown);
+  add_pair_test ("/tcp/close/write-while-closing", test_write_while_closing);
 
   g_test_add_func ("/tcp/misuse/not-open", test_not_open);
-  g_test_add ("/tcp/misuse/bad-sizes", Pair, NULL, pair_setup, test_bad_sizes, pair_teardown);
+  add_pair_test ("/tcp/misuse/bad-sizes", test_bad_sizes);
   g_test_add_func ("/tcp/misuse/write-only", test_write_only);
   g_test_add_func ("/tcp/misuse/read-only", test_read_only);
 
-  g_test_add ("/tcp/io/read-line", Pair, NULL, pair_setup, test_read_line, pair_teardown);
-  g_test_add ("/tcp/io/peek-unget-skip", Pair, NULL, pair_setup, test_peek_unget_skip, pair_teardown);
-  g_test_add ("/tcp/io/get-put-char", Pair, NULL, pair_setup, test_get_put_char, pair_teardown);
-  g_test_add ("/tcp/io/zero-and-minus-one", Pair, NULL, pair_setup, test_zero_and_minus_one, pair_teardown);
-  g_test_add ("/tcp/io/transactions", Pair, NULL, pair_setup, test_transactions, pair_teardown);
+  add_pair_test ("/tcp/io/read-line", test_read_line);
+  add_pair_test ("/tcp/io/peek-unget-skip", test_peek_unget_skip);
+  add_pair_test ("/tcp/io/get-put-char", test_get_put_char);
+  add_pair_test ("/tcp/io/zero-and-minus-one", test_zero_and_minus_one);
+  add_pair_test ("/tcp/io/transactions", test_transactions);
   g_test_add_func ("/tcp/io/ready-read-not-recursive", test_ready_read_not_recursive);
-  g_test_add ("/tcp/io/ready-read-per-arrival", Pair, NULL, pair_setup, test_ready_read_per_arrival, pair_teardown);
-  g_test_add ("/tcp/io/write-and-flush", Pair, NULL, pair_setup, test_write_and_flush, pair_teardown);
-  g_test_add ("/tcp/io/bytes-written-not-recursive", Pair, NULL, pair_setup, test_bytes_written_not_recursive, pair_teardown);
+  add_pair_test ("/tcp/io/ready-read-per-arrival", test_ready_read_per_arrival);
+  add_pair_test ("/tcp/io/write-and-flush", test_write_and_flush);
+  add_pair_test ("/tcp/io/bytes-written-not-recursive", test_bytes_written_not_recursive);
 
-  g_test_add ("/tcp/backpressure/flood-64mib", Pair, NULL, pair_setup, test_backpressure_flood, pair_teardown);
-  g_test_add ("/tcp/backpressure/resume-rule", Pair, NULL, pair_setup, test_backpressure_resume_rule, pair_teardown);
+  add_pair_test ("/tcp/backpressure/flood-64mib", test_backpressure_flood);
+  add_pair_test ("/tcp/backpressure/resume-rule", test_backpressure_resume_rule);
 
   g_test_add_func ("/tcp/integrity/256mib-both-ways", test_integrity_both_ways);
 
-  g_test_add ("/tcp/options/low-delay-keep-alive", Pair, NULL, pair_setup, test_socket_options, pair_teardown);
+  add_pair_test ("/tcp/options/low-delay-keep-alive", test_socket_options);
   g_test_add_func ("/tcp/options/unconnected", test_socket_options_unconnected);
 
   g_test_add_func ("/tcp/descriptor/adopt-connected", test_descriptor_adopt);
