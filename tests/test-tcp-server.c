@@ -598,6 +598,49 @@ test_descriptor_invalid (void)
   g_object_unref (server);
 }
 
+/* Dropping the server drops what it still queues, like close(). */
+static void
+test_unref_drops_pending (void)
+{
+  QSockTcpServer *server = listening_server ();
+  ServerRec *rec = server_rec_new (server);
+  guint16 port = qsock_tcp_server_get_server_port (server);
+  int a = tu_connect (port);
+
+  TU_RUN_UNTIL (rec->n_new == 1, 5000);
+  server_rec_free (rec);
+  g_object_unref (server);
+  g_assert_true (tu_sees_eof (a, 5000));
+  close (a);
+}
+
+/* Dropping the server from inside its new-connection handler is safe. */
+static void
+unref_server_cb (QSockTcpServer *server, gboolean *called)
+{
+  if (*called)
+    return;
+  *called = TRUE;
+  g_object_unref (server);
+}
+
+static void
+test_unref_in_handler (void)
+{
+  QSockTcpServer *server = listening_server ();
+  gboolean called = FALSE;
+  int a, b;
+
+  g_signal_connect (server, "new-connection", G_CALLBACK (unref_server_cb), &called);
+  /* Two at once, so the accept loop has more to do after the handler. */
+  a = tu_connect (qsock_tcp_server_get_server_port (server));
+  b = tu_connect (qsock_tcp_server_get_server_port (server));
+  TU_RUN_UNTIL (called, 5000);
+  tu_spin (100);
+  close (a);
+  close (b);
+}
+
 /* tst canAccessPendingConnectionsWhileNotListening: a warning, but the
  * queued socket is handed out. */
 static void
@@ -944,6 +987,8 @@ main (int argc, char **argv)
   g_test_add_func ("/tcp-server/accept/incoming-connection-override", test_incoming_connection_override);
   add_listening_test ("/tcp-server/close-drops-pending", test_close_drops_pending);
   g_test_add_func ("/tcp-server/pending-while-not-listening", test_pending_while_not_listening);
+  g_test_add_func ("/tcp-server/unref-drops-pending", test_unref_drops_pending);
+  g_test_add_func ("/tcp-server/unref-in-handler", test_unref_in_handler);
   g_test_add_func ("/tcp-server/wait-for-new-connection", test_wait_for_new_connection);
   g_test_add_func ("/tcp-server/emfile", test_emfile);
   g_test_add_func ("/tcp-server/many-clients", test_many_clients);

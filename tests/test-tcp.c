@@ -1213,6 +1213,85 @@ test_unref_in_handler (void)
   tu_spin (100);
 }
 
+/* Dropping the socket while its lookup or connect is under way: what
+ * comes back later must not touch it (ASan/valgrind watch this one). */
+static void
+test_unref_while_connecting (void)
+{
+  guint16 port;
+  int lfd = tu_listen (AF_INET, 8, &port);
+  QSockTcp *looking = qsock_tcp_new ();
+  QSockTcp *connecting = qsock_tcp_new ();
+  QSockTcp *refused = qsock_tcp_new ();
+  guint16 refused_port;
+  int rfd = tu_refusing_socket (&refused_port);
+
+  qsock_abstract_connect_to_host (AS (looking), "localhost", port, RW, ANY_IP);
+  qsock_abstract_connect_to_host (AS (connecting), "127.0.0.1", port, RW, ANY_IP);
+  qsock_abstract_connect_to_host (AS (refused), "127.0.0.1", refused_port, RW, ANY_IP);
+  g_assert_cmpint (qsock_abstract_get_state (AS (looking)), ==, QSOCK_SOCKET_STATE_HOST_LOOKUP);
+  g_assert_cmpint (qsock_abstract_get_state (AS (connecting)), ==, QSOCK_SOCKET_STATE_CONNECTING);
+  g_object_unref (looking);
+  g_object_unref (connecting);
+  g_object_unref (refused);
+
+  tu_spin (500);
+
+  close (rfd);
+  close (lfd);
+}
+
+/* Reconnecting from the disconnected handler, a common pattern. */
+typedef struct
+{
+  guint16 port;
+  guint   reconnects;
+} ReconnectCtx;
+
+static void
+reconnect_cb (QSockAbstract *sock, ReconnectCtx *ctx)
+{
+  if (ctx->reconnects++ == 0)
+    qsock_abstract_connect_to_host (sock, "127.0.0.1", ctx->port, RW, ANY_IP);
+}
+
+static void
+test_reconnect_from_handler (void)
+{
+  ReconnectCtx ctx = { 0 };
+  int lfd = tu_listen (AF_INET, 8, &ctx.port);
+  QSockTcp *sock = qsock_tcp_new ();
+  TuRecorder *rec = tu_recorder_new (sock);
+  int first, second;
+  char c;
+
+  g_signal_connect (sock, "disconnected", G_CALLBACK (reconnect_cb), &ctx);
+  qsock_abstract_connect_to_host (AS (sock), "127.0.0.1", ctx.port, RW, ANY_IP);
+  TU_RUN_UNTIL (rec->n_connected == 1, 5000);
+  first = tu_accept (lfd, 5000);
+  close (first);
+
+  TU_RUN_UNTIL (rec->n_connected == 2 || rec->n_errors > 1, 5000);
+  g_assert_cmpuint (rec->n_connected, ==, 2);
+  g_assert_cmpint (qsock_abstract_get_state (AS (sock)), ==, QSOCK_SOCKET_STATE_CONNECTED);
+  second = tu_accept (lfd, 5000);
+
+  /* The new connection is fully usable. */
+  g_assert_cmpuint (qsock_abstract_get_peer_port (AS (sock)), ==, ctx.port);
+  g_assert_true (qsock_iodevice_put_char (DEV (sock), 'r'));
+  TU_RUN_UNTIL (qsock_iodevice_bytes_to_write (DEV (sock)) == 0, 5000);
+  tu_read_exact (second, &c, 1, 5000);
+  g_assert_cmpint (c, ==, 'r');
+  tu_write_all (second, "s", 1);
+  TU_RUN_UNTIL (qsock_iodevice_bytes_available (DEV (sock)) == 1, 5000);
+
+  g_signal_handlers_disconnect_by_data (sock, &ctx);
+  tu_recorder_free (rec);
+  g_object_unref (sock);
+  close (second);
+  close (lfd);
+}
+
 /* Writing in ClosingState is still allowed; it goes out before the close. */
 static void
 test_write_while_closing (Pair          *f,
@@ -1282,6 +1361,19 @@ test_not_open (void)
   g_test_expect_message ("QSock", G_LOG_LEVEL_WARNING, "*device not open*");
   g_assert_false (qsock_iodevice_put_char (DEV (sock), 'x'));
   g_test_assert_expected_messages ();
+
+  g_test_expect_message ("QSock", G_LOG_LEVEL_WARNING, "*device not open*");
+  g_assert_cmpint (qsock_iodevice_read_line (DEV (sock), buf, sizeof buf), ==, -1);
+  g_test_assert_expected_messages ();
+
+  g_test_expect_message ("QSock", G_LOG_LEVEL_WARNING, "*device not open*");
+  g_assert_cmpint (qsock_iodevice_skip (DEV (sock), 3), ==, -1);
+  g_test_assert_expected_messages ();
+
+  g_test_expect_message ("QSock", G_LOG_LEVEL_WARNING, "*device not open*");
+  qsock_iodevice_unget_char (DEV (sock), 'x');
+  g_test_assert_expected_messages ();
+  g_assert_cmpint (qsock_iodevice_bytes_available (DEV (sock)), ==, 0);
 
   /* QIODevice refuses these before the socket sees them: no error. */
   g_assert_cmpint (qsock_abstract_get_error (AS (sock)), ==, QSOCK_SOCKET_ERROR_UNKNOWN_SOCKET);
@@ -1678,6 +1770,41 @@ test_ready_read_not_recursive (void)
   tu_spin (200);
   g_assert_cmpuint (ctx.emissions, ==, 1);
   assert_bytes (qsock_iodevice_read_all (DEV (ctx.sock)), "hellomore");
+
+  g_signal_handler_disconnect (ctx.sock, id);
+  g_object_unref (ctx.sock);
+  close (ctx.peer);
+}
+
+/* tst_qtcpsocket::waitForReadyReadInASlot: waiting inside ready-read
+ * reads the new data, without a nested ready-read. */
+static void
+wait_in_ready_read_cb (QSockIODevice *dev, RecursionCtx *ctx)
+{
+  ctx->emissions++;
+  if (ctx->emissions > 1)
+    return;
+
+  tu_write_all (ctx->peer, "more", 4);
+  g_assert_true (qsock_iodevice_wait_for_ready_read (dev, 5000));
+  ctx->available_on_return = qsock_iodevice_bytes_available (dev);
+}
+
+static void
+test_wait_in_ready_read (void)
+{
+  RecursionCtx ctx = { 0 };
+  gulong id;
+
+  ctx.sock = tu_connected_pair (&ctx.peer);
+  id = g_signal_connect (ctx.sock, "ready-read", G_CALLBACK (wait_in_ready_read_cb), &ctx);
+
+  tu_write_all (ctx.peer, "hello", 5);
+  TU_RUN_UNTIL (ctx.emissions > 0, 5000);
+  g_assert_cmpint (ctx.available_on_return, ==, 9);
+  tu_spin (200);
+  g_assert_cmpuint (ctx.emissions, ==, 1);
+  g_assert_cmpint (qsock_abstract_get_error (AS (ctx.sock)), ==, QSOCK_SOCKET_ERROR_UNKNOWN_SOCKET);
 
   g_signal_handler_disconnect (ctx.sock, id);
   g_object_unref (ctx.sock);
@@ -2234,6 +2361,71 @@ test_descriptor_invalid (void)
   g_object_unref (sock);
 }
 
+/* ======================================================================
+ * Descriptors do not leak
+ * ====================================================================== */
+
+static guint
+count_open_fds (void)
+{
+  GDir *dir = g_dir_open ("/proc/self/fd", 0, NULL);
+  guint n = 0;
+
+  g_assert_nonnull (dir);
+  while (g_dir_read_name (dir) != NULL)
+    n++;
+  g_dir_close (dir);
+  return n;
+}
+
+static void
+test_no_fd_leak (void)
+{
+  guint16 port, refused_port;
+  int lfd = tu_listen (AF_INET, 64, &port);
+  int rfd = tu_refusing_socket (&refused_port);
+  guint before = 0;
+
+  /* Two rounds first (a literal and a name): GLib sets up its own
+   * descriptors lazily. */
+  for (int round = 0; round < 32; round++)
+    {
+      QSockTcp *sock = qsock_tcp_new ();
+      QSockTcp *failing = qsock_tcp_new ();
+      TuRecorder *rec = tu_recorder_new (failing);
+      int pfd;
+
+      if (round == 2)
+        before = count_open_fds ();
+
+      qsock_abstract_connect_to_host (AS (sock), round % 2 ? "localhost" : "127.0.0.1",
+                                      port, RW, ANY_IP);
+      qsock_abstract_connect_to_host (AS (failing), "127.0.0.1", refused_port, RW, ANY_IP);
+      TU_RUN_UNTIL (qsock_abstract_get_state (AS (sock)) == QSOCK_SOCKET_STATE_CONNECTED &&
+                    rec->n_errors > 0, 10000);
+      pfd = tu_accept (lfd, 5000);
+      switch (round % 3)
+        {
+        case 0: qsock_abstract_disconnect_from_host (AS (sock)); break;
+        case 1: qsock_abstract_abort (AS (sock)); break;
+        default: close (pfd); pfd = -1;
+                 TU_RUN_UNTIL (qsock_abstract_get_state (AS (sock)) == QSOCK_SOCKET_STATE_UNCONNECTED,
+                               5000);
+        }
+      tu_recorder_free (rec);
+      g_object_unref (failing);
+      g_object_unref (sock);
+      if (pfd >= 0)
+        close (pfd);
+      tu_spin (10);
+    }
+
+  g_assert_cmpuint (count_open_fds (), ==, before);
+
+  close (rfd);
+  close (lfd);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -2277,6 +2469,8 @@ main (int argc, char **argv)
   add_pair_test ("/tcp/close/abort-while-closing", test_abort_while_closing);
   g_test_add_func ("/tcp/close/close-connecting", test_close_connecting);
   g_test_add_func ("/tcp/close/unref-in-handler", test_unref_in_handler);
+  g_test_add_func ("/tcp/close/unref-while-connecting", test_unref_while_connecting);
+  g_test_add_func ("/tcp/close/reconnect-from-handler", test_reconnect_from_handler);
   add_pair_test ("/tcp/close/write-while-closing", test_write_while_closing);
 
   g_test_add_func ("/tcp/misuse/not-open", test_not_open);
@@ -2290,6 +2484,7 @@ main (int argc, char **argv)
   add_pair_test ("/tcp/io/zero-and-minus-one", test_zero_and_minus_one);
   add_pair_test ("/tcp/io/transactions", test_transactions);
   g_test_add_func ("/tcp/io/ready-read-not-recursive", test_ready_read_not_recursive);
+  g_test_add_func ("/tcp/io/wait-in-ready-read", test_wait_in_ready_read);
   add_pair_test ("/tcp/io/ready-read-per-arrival", test_ready_read_per_arrival);
   add_pair_test ("/tcp/io/write-and-flush", test_write_and_flush);
   add_pair_test ("/tcp/io/bytes-written-not-recursive", test_bytes_written_not_recursive);
@@ -2305,6 +2500,7 @@ main (int argc, char **argv)
   g_test_add_func ("/tcp/descriptor/adopt-connected", test_descriptor_adopt);
   g_test_add_func ("/tcp/descriptor/adopt-socketpair", test_descriptor_socketpair);
   g_test_add_func ("/tcp/descriptor/invalid", test_descriptor_invalid);
+  g_test_add_func ("/tcp/descriptor/no-leak", test_no_fd_leak);
 
   return g_test_run ();
 }

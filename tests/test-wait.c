@@ -476,6 +476,31 @@ test_bytes_written_while_connecting (void)
   close (lfd);
 }
 
+/* Timeouts are milliseconds, not whole seconds (GSocket's own timeout is
+ * in seconds). */
+static void
+test_timeout_precision (void)
+{
+  int pfd;
+  QSockTcp *sock = connected_without_loop (&pfd);
+  gint64 start, took;
+
+  start = g_get_monotonic_time ();
+  g_assert_false (qsock_iodevice_wait_for_ready_read (DEV (sock), 1300));
+  took = elapsed_ms (start);
+  g_assert_cmpint (took, >=, 1250);
+  g_assert_cmpint (took, <, 1900);
+
+  start = g_get_monotonic_time ();
+  g_assert_false (qsock_abstract_wait_for_disconnected (AS (sock), 700));
+  took = elapsed_ms (start);
+  g_assert_cmpint (took, >=, 650);
+  g_assert_cmpint (took, <, 1300);
+
+  g_object_unref (sock);
+  close (pfd);
+}
+
 /* ======================================================================
  * wait_for_bytes_written
  * ====================================================================== */
@@ -736,6 +761,7 @@ main (int argc, char **argv)
   add_no_loop_test ("/wait/ready-read/data", test_ready_read);
   add_no_loop_test ("/wait/ready-read/timeout-and-sticky-error", test_ready_read_timeout);
   add_no_loop_test ("/wait/ready-read/while-connecting", test_ready_read_while_connecting);
+  add_no_loop_test ("/wait/timeout-precision", test_timeout_precision);
   add_no_loop_test ("/wait/bytes-written/small", test_bytes_written);
   add_no_loop_test ("/wait/bytes-written/while-connecting", test_bytes_written_while_connecting);
   add_no_loop_test ("/wait/bytes-written/large", test_bytes_written_large);
