@@ -1,0 +1,646 @@
+/* qsock-cat.c: a small netcat built on qsock-glib
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ *   qsock-cat tcp://HOST:PORT            connect stdin and stdout to a TCP peer
+ *   qsock-cat --listen tcp://ADDR:PORT   wait for one client, serve it, exit
+ *
+ * It shows the Qt-style flow of the library: a QSockTcp (QTcpSocket) or a
+ * QSockTcpServer (QTcpServer), the ready-read / bytes-written / connected /
+ * disconnected / error-occurred signals, and Qt's write model, where
+ * qsock_iodevice_write() only queues bytes and
+ * qsock_abstract_disconnect_from_host() still sends everything queued
+ * before it closes.
+ *
+ * Exit status: 0 when the connection ended normally, 1 on a socket error,
+ * 2 on a usage error, 128 + N when killed by SIGINT or SIGTERM.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <locale.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <glib-unix.h>
+#include <qsock-glib/qsock.h>
+
+#define EXIT_USAGE 2
+
+/* Bytes taken from stdin per wakeup. */
+#define STDIN_CHUNK (64 * 1024)
+
+/* Stop reading stdin while this much waits in the socket's write buffer
+ * (Qt's write buffer has no limit), and start again below half of it, so a
+ * fast producer and a slow peer do not fill memory. */
+#define MAX_QUEUED (1024 * 1024)
+
+typedef struct {
+  GMainLoop      *loop;
+  QSockTcpServer *server;         /* --listen only */
+  QSockTcp       *socket;
+  guint           stdin_source;
+  gboolean        stdin_paused;   /* by MAX_QUEUED, not by EOF */
+  int             stdin_flags;    /* restored on exit */
+  gboolean        verbose;
+  int             exit_status;
+  gboolean        finished;
+} Cat;
+
+static void
+finish (Cat *cat,
+        int  status)
+{
+  if (cat->finished)
+    return;
+
+  cat->finished = TRUE;
+  cat->exit_status = status;
+  g_main_loop_quit (cat->loop);
+}
+
+/* The enum classes are referenced once and kept for the life of the
+ * process, so the names they hand out stay valid. */
+static GEnumValue *
+enum_value (GType type,
+            int   value)
+{
+  GEnumClass *klass = g_type_class_peek (type);
+
+  if (klass == NULL)
+    klass = g_type_class_ref (type);
+  return g_enum_get_value (klass, value);
+}
+
+static const char *
+enum_value_name (GType type,
+                 int   value)
+{
+  GEnumValue *ev = enum_value (type, value);
+
+  return ev != NULL ? ev->value_name : "?";
+}
+
+static const char *
+enum_value_nick (GType type,
+                 int   value)
+{
+  GEnumValue *ev = enum_value (type, value);
+
+  return ev != NULL ? ev->value_nick : "?";
+}
+
+static void
+print_socket_error (QSockSocketError  code,
+                    const char       *text)
+{
+  g_printerr ("qsock-cat: %s (QSockSocketError %s = %d)\n",
+              text, enum_value_name (QSOCK_TYPE_SOCKET_ERROR, code), (int) code);
+}
+
+static void
+print_note (Cat        *cat,
+            const char *format,
+            ...) G_GNUC_PRINTF (2, 3);
+
+static void
+print_note (Cat        *cat,
+            const char *format,
+            ...)
+{
+  g_autofree char *text = NULL;
+  va_list args;
+
+  if (!cat->verbose)
+    return;
+
+  va_start (args, format);
+  text = g_strdup_vprintf (format, args);
+  va_end (args);
+  g_printerr ("qsock-cat: %s\n", text);
+}
+
+/* "127.0.0.1:80" or "[::1]:80", the form the URI takes. */
+static char *
+format_endpoint (GInetAddress *address,
+                 guint16       port)
+{
+  g_autofree char *text = NULL;
+
+  if (address == NULL)
+    return g_strdup_printf ("?:%u", port);
+
+  text = g_inet_address_to_string (address);
+  if (g_inet_address_get_family (address) == G_SOCKET_FAMILY_IPV6)
+    return g_strdup_printf ("[%s]:%u", text, port);
+  return g_strdup_printf ("%s:%u", text, port);
+}
+
+static char *
+format_peer (QSockAbstract *socket)
+{
+  g_autoptr(GInetAddress) address = qsock_abstract_get_peer_address (socket);
+
+  return format_endpoint (address, qsock_abstract_get_peer_port (socket));
+}
+
+static gboolean
+write_all_stdout (const char *data,
+                  gsize       size)
+{
+  while (size > 0)
+    {
+      ssize_t n = write (STDOUT_FILENO, data, size);
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        {
+          int errsv = errno;
+
+          g_printerr ("qsock-cat: cannot write to stdout: %s\n", g_strerror (errsv));
+          return FALSE;
+        }
+      data += n;
+      size -= (gsize) n;
+    }
+
+  return TRUE;
+}
+
+/* Moves everything the socket has buffered to stdout. Unread data stays
+ * readable after `disconnected`, as in Qt, so this also runs at the end. */
+static void
+drain_socket (Cat *cat)
+{
+  char buffer[STDIN_CHUNK];
+  gint64 n;
+
+  if (cat->socket == NULL)
+    return;
+
+  while ((n = qsock_iodevice_read (QSOCK_IODEVICE (cat->socket), buffer, sizeof buffer)) > 0)
+    {
+      if (!write_all_stdout (buffer, (gsize) n))
+        {
+          qsock_abstract_abort (QSOCK_ABSTRACT (cat->socket));
+          finish (cat, EXIT_FAILURE);
+          return;
+        }
+    }
+}
+
+static gboolean on_stdin_readable (int fd, GIOCondition condition, gpointer user_data);
+
+static void
+watch_stdin (Cat *cat)
+{
+  if (cat->stdin_source != 0)
+    return;
+
+  cat->stdin_paused = FALSE;
+  cat->stdin_source = g_unix_fd_add (STDIN_FILENO, G_IO_IN | G_IO_HUP | G_IO_ERR,
+                                     on_stdin_readable, cat);
+}
+
+static gboolean
+on_stdin_readable (int          fd,
+                   GIOCondition condition,
+                   gpointer     user_data)
+{
+  Cat *cat = user_data;
+  QSockIODevice *device = QSOCK_IODEVICE (cat->socket);
+  char buffer[STDIN_CHUNK];
+  ssize_t n;
+
+  n = read (fd, buffer, sizeof buffer);
+  if (n < 0 && (errno == EAGAIN || errno == EINTR))
+    return G_SOURCE_CONTINUE;
+
+  if (n < 0)
+    {
+      int errsv = errno;
+
+      g_printerr ("qsock-cat: cannot read stdin: %s\n", g_strerror (errsv));
+      cat->stdin_source = 0;
+      qsock_abstract_abort (QSOCK_ABSTRACT (cat->socket));
+      finish (cat, EXIT_FAILURE);
+      return G_SOURCE_REMOVE;
+    }
+
+  if (n == 0)
+    {
+      /* Like Qt, this sends what is queued before it closes; the exit
+       * comes with `disconnected`. */
+      print_note (cat, "end of input, disconnecting (%" G_GINT64_FORMAT " bytes still queued)",
+                  qsock_iodevice_bytes_to_write (device));
+      cat->stdin_source = 0;
+      qsock_abstract_disconnect_from_host (QSOCK_ABSTRACT (cat->socket));
+      return G_SOURCE_REMOVE;
+    }
+
+  if (qsock_iodevice_write (device, buffer, n) != n)
+    {
+      print_socket_error (qsock_abstract_get_error (QSOCK_ABSTRACT (cat->socket)),
+                          qsock_iodevice_get_error_string (device));
+      cat->stdin_source = 0;
+      finish (cat, EXIT_FAILURE);
+      return G_SOURCE_REMOVE;
+    }
+
+  if (qsock_iodevice_bytes_to_write (device) > MAX_QUEUED)
+    {
+      cat->stdin_source = 0;
+      cat->stdin_paused = TRUE;
+      return G_SOURCE_REMOVE;
+    }
+
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+on_bytes_written (QSockIODevice *device,
+                  gint64         bytes,
+                  gpointer       user_data)
+{
+  Cat *cat = user_data;
+
+  if (cat->stdin_paused && qsock_iodevice_bytes_to_write (device) <= MAX_QUEUED / 2)
+    watch_stdin (cat);
+}
+
+static void
+on_ready_read (QSockIODevice *device,
+               gpointer       user_data)
+{
+  drain_socket (user_data);
+}
+
+static void
+on_state_changed (QSockAbstract    *socket,
+                  QSockSocketState  state,
+                  gpointer          user_data)
+{
+  print_note (user_data, "state: %s", enum_value_nick (QSOCK_TYPE_SOCKET_STATE, state));
+}
+
+static void
+on_connected (QSockAbstract *socket,
+              gpointer       user_data)
+{
+  Cat *cat = user_data;
+  g_autofree char *peer = format_peer (socket);
+
+  print_note (cat, "connected to %s (%s)", qsock_abstract_get_peer_name (socket), peer);
+  watch_stdin (cat);
+}
+
+static void
+on_disconnected (QSockAbstract *socket,
+                 gpointer       user_data)
+{
+  Cat *cat = user_data;
+
+  print_note (cat, "disconnected");
+  drain_socket (cat);
+  finish (cat, EXIT_SUCCESS);
+}
+
+static void
+on_error_occurred (QSockAbstract    *socket,
+                   QSockSocketError  error,
+                   gpointer          user_data)
+{
+  Cat *cat = user_data;
+
+  /* The peer closing its end is how a conversation normally ends: Qt
+   * reports it as an error, but `disconnected` follows and we exit 0. */
+  if (error == QSOCK_SOCKET_ERROR_REMOTE_HOST_CLOSED)
+    {
+      print_note (cat, "%s", qsock_iodevice_get_error_string (QSOCK_IODEVICE (socket)));
+      return;
+    }
+
+  drain_socket (cat);
+  print_socket_error (error, qsock_iodevice_get_error_string (QSOCK_IODEVICE (socket)));
+  finish (cat, EXIT_FAILURE);
+}
+
+static void
+adopt_socket (Cat      *cat,
+              QSockTcp *socket)
+{
+  cat->socket = socket;
+  g_signal_connect (socket, "ready-read", G_CALLBACK (on_ready_read), cat);
+  g_signal_connect (socket, "bytes-written", G_CALLBACK (on_bytes_written), cat);
+  g_signal_connect (socket, "state-changed", G_CALLBACK (on_state_changed), cat);
+  g_signal_connect (socket, "connected", G_CALLBACK (on_connected), cat);
+  g_signal_connect (socket, "disconnected", G_CALLBACK (on_disconnected), cat);
+  g_signal_connect (socket, "error-occurred", G_CALLBACK (on_error_occurred), cat);
+}
+
+static void
+on_new_connection (QSockTcpServer *server,
+                   gpointer        user_data)
+{
+  Cat *cat = user_data;
+  g_autoptr(QSockTcp) socket = qsock_tcp_server_next_pending_connection (server);
+  g_autofree char *peer = NULL;
+
+  if (socket == NULL || cat->socket != NULL)
+    return;
+
+  peer = format_peer (QSOCK_ABSTRACT (socket));
+  print_note (cat, "connection from %s", peer);
+  adopt_socket (cat, g_steal_pointer (&socket));
+
+  /* One client only: stop listening. The accepted socket is not affected,
+   * as with QTcpServer::close(). */
+  qsock_tcp_server_close (server);
+
+  watch_stdin (cat);
+  drain_socket (cat);
+}
+
+static void
+on_accept_error (QSockTcpServer   *server,
+                 QSockSocketError  error,
+                 gpointer          user_data)
+{
+  print_socket_error (error, qsock_tcp_server_get_error_string (server));
+  finish (user_data, EXIT_FAILURE);
+}
+
+static gboolean
+on_sigint (gpointer user_data)
+{
+  finish (user_data, 128 + SIGINT);
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+on_sigterm (gpointer user_data)
+{
+  finish (user_data, 128 + SIGTERM);
+  return G_SOURCE_CONTINUE;
+}
+
+/* Splits tcp://HOST:PORT (HOST may be an [IPv6] literal, or empty with
+ * --listen for "any address"). */
+static gboolean
+parse_target (const char  *target,
+              gboolean     listening,
+              char       **host,
+              guint16     *port,
+              GError     **error)
+{
+  const char *scheme = g_uri_peek_scheme (target);
+  g_autoptr(GUri) uri = NULL;
+  int uri_port;
+
+  if (g_strcmp0 (scheme, "udp") == 0 || g_strcmp0 (scheme, "local") == 0)
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   "“%s”: %s is not supported yet; this version speaks tcp:// only "
+                   "(udp:// and local: are planned for a later release)",
+                   target, scheme[0] == 'u' ? "udp://" : "local:");
+      return FALSE;
+    }
+
+  /* "localhost:80" peeks as scheme "localhost": no "//", not a URI. */
+  if (scheme == NULL || strstr (target, "://") == NULL)
+    {
+      if (strchr (target, ':') != NULL && strchr (target, '/') == NULL)
+        g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                     "“%s” is not an address; expected tcp://HOST:PORT "
+                     "(did you mean tcp://%s?)", target, target);
+      else
+        g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                     "“%s” is not an address; expected tcp://HOST:PORT", target);
+      return FALSE;
+    }
+
+  if (g_strcmp0 (scheme, "tcp") != 0)
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   "unsupported scheme “%s” in “%s”: this version speaks tcp:// only "
+                   "(udp:// and local: are planned for a later release)", scheme, target);
+      return FALSE;
+    }
+
+  uri = g_uri_parse (target, G_URI_FLAGS_NONE, error);
+  if (uri == NULL)
+    return FALSE;
+
+  uri_port = g_uri_get_port (uri);
+  if (uri_port < 0 || uri_port > G_MAXUINT16 || (uri_port == 0 && !listening))
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   "“%s” needs a port%s: tcp://HOST:PORT", target,
+                   listening ? " (0 picks a free one)" : "");
+      return FALSE;
+    }
+
+  if ((g_uri_get_path (uri)[0] != '\0' && strcmp (g_uri_get_path (uri), "/") != 0) ||
+      g_uri_get_query (uri) != NULL || g_uri_get_fragment (uri) != NULL ||
+      g_uri_get_userinfo (uri) != NULL)
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   "“%s” has more than a host and a port", target);
+      return FALSE;
+    }
+
+  if (g_uri_get_host (uri) == NULL || g_uri_get_host (uri)[0] == '\0')
+    {
+      if (!listening)
+        {
+          g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                       "“%s” needs a host: tcp://HOST:PORT", target);
+          return FALSE;
+        }
+      *host = NULL;
+    }
+  else
+    {
+      *host = g_strdup (g_uri_get_host (uri));
+    }
+
+  *port = (guint16) uri_port;
+  return TRUE;
+}
+
+static int
+run_client (Cat        *cat,
+            const char *host,
+            guint16     port)
+{
+  adopt_socket (cat, qsock_tcp_new ());
+
+  /* Qt emits the first state changes synchronously inside this call,
+   * which is why the handlers are connected first. */
+  qsock_abstract_connect_to_host (QSOCK_ABSTRACT (cat->socket), host, port,
+                                  QSOCK_OPEN_MODE_READ_WRITE,
+                                  QSOCK_NETWORK_LAYER_PROTOCOL_ANY_IP);
+  if (!cat->finished)
+    g_main_loop_run (cat->loop);
+
+  return cat->exit_status;
+}
+
+static GInetAddress *
+resolve_listen_address (const char  *host,
+                        GError     **error)
+{
+  g_autoptr(GResolver) resolver = NULL;
+  GList *addresses;
+  GInetAddress *first;
+
+  if (host == NULL)
+    return NULL;
+
+  first = g_inet_address_new_from_string (host);
+  if (first != NULL)
+    return first;
+
+  resolver = g_resolver_get_default ();
+  addresses = g_resolver_lookup_by_name (resolver, host, NULL, error);
+  if (addresses == NULL)
+    return NULL;
+
+  first = g_object_ref (addresses->data);
+  g_resolver_free_addresses (addresses);
+  return first;
+}
+
+static int
+run_server (Cat        *cat,
+            const char *host,
+            guint16     port)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GInetAddress) address = resolve_listen_address (host, &error);
+  g_autoptr(GInetAddress) bound = NULL;
+  g_autofree char *endpoint = NULL;
+
+  if (error != NULL)
+    {
+      g_printerr ("qsock-cat: cannot listen on “%s”: %s\n", host, error->message);
+      return EXIT_FAILURE;
+    }
+
+  cat->server = qsock_tcp_server_new ();
+  g_signal_connect (cat->server, "new-connection", G_CALLBACK (on_new_connection), cat);
+  g_signal_connect (cat->server, "accept-error", G_CALLBACK (on_accept_error), cat);
+
+  if (!qsock_tcp_server_listen (cat->server, address, port))
+    {
+      print_socket_error (qsock_tcp_server_get_server_error (cat->server),
+                          qsock_tcp_server_get_error_string (cat->server));
+      return EXIT_FAILURE;
+    }
+
+  /* With port 0 the caller cannot know the port otherwise. */
+  bound = qsock_tcp_server_get_server_address (cat->server);
+  endpoint = format_endpoint (bound, qsock_tcp_server_get_server_port (cat->server));
+  if (cat->verbose || port == 0)
+    g_printerr ("qsock-cat: listening on %s\n", endpoint);
+
+  g_main_loop_run (cat->loop);
+  return cat->exit_status;
+}
+
+static void
+cat_clear (Cat *cat)
+{
+  g_clear_handle_id (&cat->stdin_source, g_source_remove);
+  if (cat->stdin_flags != -1)
+    fcntl (STDIN_FILENO, F_SETFL, cat->stdin_flags);
+
+  /* Disconnect first: disposing of a connected socket aborts it, and the
+   * signals that come with that must not reach a half-freed Cat. */
+  if (cat->socket != NULL)
+    g_signal_handlers_disconnect_by_data (cat->socket, cat);
+  if (cat->server != NULL)
+    g_signal_handlers_disconnect_by_data (cat->server, cat);
+  g_clear_object (&cat->socket);
+  g_clear_object (&cat->server);
+  g_clear_pointer (&cat->loop, g_main_loop_unref);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  gboolean listen_mode = FALSE;
+  gboolean verbose = FALSE;
+  const GOptionEntry entries[] = {
+    { "listen", 'l', 0, G_OPTION_ARG_NONE, &listen_mode,
+      "Listen on ADDR:PORT, serve one client, then exit", NULL },
+    { "verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose,
+      "Print connection and state changes on stderr", NULL },
+    G_OPTION_ENTRY_NULL
+  };
+  g_autoptr(GOptionContext) context = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *host = NULL;
+  guint16 port = 0;
+  Cat cat = { .exit_status = EXIT_SUCCESS, .stdin_flags = -1 };
+  int status;
+
+  /* The library's messages are translated (domain qsock-glib-1.0). */
+  setlocale (LC_ALL, "");
+
+  context = g_option_context_new ("tcp://HOST:PORT");
+  g_option_context_set_summary (context,
+    "Connects stdin and stdout to a TCP peer, like netcat, through qsock-glib.\n"
+    "With --listen, waits for one client on ADDR:PORT, serves it and exits when it\n"
+    "disconnects. The end of stdin closes the connection after all input was sent.");
+  g_option_context_set_description (context,
+    "Addresses:\n"
+    "  tcp://127.0.0.1:7777   tcp://localhost:7777   tcp://[::1]:7777\n"
+    "  --listen tcp://:7777 listens on every address; port 0 picks a free port\n"
+    "  (printed on stderr). udp:// and local: are not supported yet.\n"
+    "\n"
+    "Exit status: 0 after a normal end of the connection, 1 on a socket error,\n"
+    "2 on a usage error.");
+  g_option_context_add_main_entries (context, entries, NULL);
+
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    {
+      g_printerr ("qsock-cat: %s\nTry “%s --help”.\n", error->message, g_get_prgname ());
+      return EXIT_USAGE;
+    }
+
+  if (argc != 2)
+    {
+      g_printerr ("qsock-cat: expected one address, such as tcp://127.0.0.1:7777\n"
+                  "Try “%s --help”.\n", g_get_prgname ());
+      return EXIT_USAGE;
+    }
+
+  if (!parse_target (argv[1], listen_mode, &host, &port, &error))
+    {
+      g_printerr ("qsock-cat: %s\n", error->message);
+      return EXIT_USAGE;
+    }
+
+  /* A vanished peer must show up as an error from the library, not kill us. */
+  signal (SIGPIPE, SIG_IGN);
+
+  cat.loop = g_main_loop_new (NULL, FALSE);
+  cat.verbose = verbose;
+  cat.stdin_flags = fcntl (STDIN_FILENO, F_GETFL);
+  if (cat.stdin_flags != -1)
+    fcntl (STDIN_FILENO, F_SETFL, cat.stdin_flags | O_NONBLOCK);
+  g_unix_signal_add (SIGINT, on_sigint, &cat);
+  g_unix_signal_add (SIGTERM, on_sigterm, &cat);
+
+  if (listen_mode)
+    status = run_server (&cat, host, port);
+  else
+    status = run_client (&cat, host, port);
+
+  cat_clear (&cat);
+  return status;
+}
