@@ -40,13 +40,19 @@ deadline_tick_cb (gpointer user_data)
 
 /* Valgrind and sanitizers slow everything down; TU_TIMEOUT_SCALE stretches
  * every guard without touching the tests. */
-static guint
-scaled (guint ms)
+guint
+tu_timeout_scale (void)
 {
   const char *scale = g_getenv ("TU_TIMEOUT_SCALE");
   guint64 factor = scale != NULL ? g_ascii_strtoull (scale, NULL, 10) : 1;
 
-  return (guint) MIN ((guint64) ms * MAX (factor, 1), G_MAXUINT);
+  return (guint) CLAMP (factor, 1, 1000);
+}
+
+static guint
+scaled (guint ms)
+{
+  return (guint) MIN ((guint64) ms * tu_timeout_scale (), G_MAXUINT);
 }
 
 TuDeadline *

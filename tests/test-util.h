@@ -41,6 +41,10 @@ void        tu_deadline_free    (TuDeadline *deadline);
                            " ms waiting for: " #cond);                        \
   } G_STMT_END
 
+/* The factor TU_TIMEOUT_SCALE (default 1) stretches every guard by, for
+ * slow runs under valgrind or sanitizers. */
+guint tu_timeout_scale (void);
+
 /* Iterates the thread-default main context for @ms. Only for asserting that
  * something does NOT happen; never to wait for something that should. */
 void tu_spin (guint ms);
