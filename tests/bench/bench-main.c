@@ -440,7 +440,8 @@ main (int   argc,
 
   /* Made before the clock starts, so no run pays for it. */
   bench_pattern_at (0);
-  bench_lines_get (p.lines);
+  if (wanted (names, "lines"))
+    bench_lines_get (p.lines);
 
   workloads = make_workloads (&p, names, idle_counts);
   for (guint i = 0; i < workloads->len; i++)

@@ -346,7 +346,10 @@ bench_listen (guint16  *port,
   int fd = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
   if (fd < 0)
-    return bench_set_errno_error (error, errno, "socket"), -1;
+    {
+      bench_set_errno_error (error, errno, "socket");
+      return -1;
+    }
 
   setsockopt (fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
   loopback_address (&sin, 0);
@@ -370,7 +373,10 @@ bench_connect (guint16  port,
   int fd = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
   if (fd < 0)
-    return bench_set_errno_error (error, errno, "socket"), -1;
+    {
+      bench_set_errno_error (error, errno, "socket");
+      return -1;
+    }
 
   loopback_address (&sin, port);
   if (connect (fd, (struct sockaddr *) &sin, sizeof sin) != 0)
