@@ -103,6 +103,17 @@ connected_without_loop (int *peer_fd)
   return sock;
 }
 
+/* After the waits are done: running the socket's context now must not
+ * produce anything more; the waits already emitted all there was. */
+static void
+assert_nothing_left_for_the_loop (TuRecorder *rec)
+{
+  guint before = rec->events->len;
+
+  tu_spin (100);
+  g_assert_cmpuint (rec->events->len, ==, before);
+}
+
 static gint64
 elapsed_ms (gint64 since)
 {
@@ -138,6 +149,7 @@ test_connected (void)
   TU_REC_CALL (rec, ok = qsock_abstract_wait_for_connected (AS (sock), 5000));
   g_assert_true (ok);
   g_assert_cmpuint (rec->events->len, ==, 2);
+  assert_nothing_left_for_the_loop (rec);
 
   tu_recorder_free (rec);
   g_object_unref (sock);
@@ -173,6 +185,7 @@ test_connected_refused (void)
   g_assert_false (ok);
   g_assert_cmpint (elapsed_ms (start), <, 2000);
   g_assert_cmpuint (rec->events->len, ==, 2);
+  assert_nothing_left_for_the_loop (rec);
 
   tu_recorder_free (rec);
   g_object_unref (sock);
@@ -203,6 +216,7 @@ test_connected_host_lookup (void)
                       "s:connected@Connected");
   g_assert_cmpstr (qsock_abstract_get_peer_name (AS (sock)), ==, "localhost");
   pfd = tu_accept (lfd, 5000);
+  assert_nothing_left_for_the_loop (rec);
 
   tu_recorder_free (rec);
   g_object_unref (sock);
@@ -352,6 +366,7 @@ test_ready_read (void)
     g_bytes_unref (all);
   });
   g_assert_cmpint (qsock_abstract_get_error (AS (sock)), ==, QSOCK_SOCKET_ERROR_UNKNOWN_SOCKET);
+  assert_nothing_left_for_the_loop (rec);
 
   tu_recorder_free (rec);
   g_object_unref (sock);
@@ -438,6 +453,7 @@ test_ready_read_while_connecting (void)
                       "s:connected@Connected "
                       "s:ready-read@Connected");
   g_assert_cmpint (qsock_iodevice_bytes_available (DEV (sock)), ==, 2);
+  assert_nothing_left_for_the_loop (rec);
 
   tu_recorder_free (rec);
   g_object_unref (sock);
@@ -529,6 +545,7 @@ test_bytes_written (void)
   g_assert_false (ok);
   g_assert_cmpint (elapsed_ms (start), <, 2000);
   g_assert_cmpuint (rec->events->len, ==, 1);
+  assert_nothing_left_for_the_loop (rec);
 
   tu_recorder_free (rec);
   g_object_unref (sock);
@@ -611,6 +628,7 @@ test_disconnected (void)
   g_assert_true (ok);
   tu_recorder_assert (rec, CLOSE_SEQUENCE);
   g_assert_cmpint (qsock_abstract_get_state (AS (sock)), ==, QSOCK_SOCKET_STATE_UNCONNECTED);
+  assert_nothing_left_for_the_loop (rec);
 
   /* Unconnected on entry: a warning and FALSE. */
   g_test_expect_message ("QSock", G_LOG_LEVEL_WARNING, "*not allowed in UnconnectedState*");
@@ -712,6 +730,7 @@ test_disconnected_closing (void)
   });
   g_assert_true (ok);
   tu_recorder_assert (rec, sequence);
+  assert_nothing_left_for_the_loop (rec);
 
   g_thread_join (sink);
   g_assert_cmpuint (job.transferred, ==, total);
