@@ -1414,6 +1414,39 @@ connected_pair_mode (QSockOpenMode mode, int *peer_fd)
   return sock;
 }
 
+/* QSOCK_OPEN_MODE_TEXT: "\r\n" reads as "\n" (QIODevice strips the '\r'
+ * in Text mode); set_text_mode_enabled() switches it on an open socket. */
+static void
+test_text_mode (void)
+{
+  int pfd;
+  QSockTcp *sock = connected_pair_mode (QSOCK_OPEN_MODE_READ_WRITE | QSOCK_OPEN_MODE_TEXT, &pfd);
+  char buf[16];
+
+  g_assert_true (qsock_iodevice_is_text_mode_enabled (DEV (sock)));
+  tu_write_all (pfd, "one\r\ntwo\r\nthree\r\n", 17);
+  TU_RUN_UNTIL (qsock_iodevice_bytes_available (DEV (sock)) >= 14, 5000);
+  TU_RUN_UNTIL (qsock_iodevice_can_read_line (DEV (sock)), 5000);
+
+  assert_bytes (qsock_iodevice_read_line_bytes (DEV (sock), 0), "one\n");
+  g_assert_cmpint (qsock_iodevice_read_line (DEV (sock), buf, sizeof buf), ==, 4);
+  g_assert_cmpstr (buf, ==, "two\n");
+  TU_RUN_UNTIL (qsock_iodevice_bytes_available (DEV (sock)) == 7, 5000);
+  g_assert_cmpint (qsock_iodevice_read (DEV (sock), buf, sizeof buf), ==, 6);
+  g_assert_cmpmem (buf, 6, "three\n", 6);
+
+  /* Switched off, bytes come as they are. */
+  qsock_iodevice_set_text_mode_enabled (DEV (sock), FALSE);
+  g_assert_false (qsock_iodevice_is_text_mode_enabled (DEV (sock)));
+  g_assert_cmpint (qsock_iodevice_get_open_mode (DEV (sock)), ==, RW);
+  tu_write_all (pfd, "raw\r\n", 5);
+  TU_RUN_UNTIL (qsock_iodevice_bytes_available (DEV (sock)) == 5, 5000);
+  assert_bytes (qsock_iodevice_read_all (DEV (sock)), "raw\r\n");
+
+  g_object_unref (sock);
+  close (pfd);
+}
+
 /* tst socketDiscardDataInWriteMode: a WriteOnly socket reads and drops
  * what arrives, without ready-read. */
 static void
@@ -2501,6 +2534,8 @@ main (int argc, char **argv)
   g_test_add_func ("/tcp/descriptor/adopt-socketpair", test_descriptor_socketpair);
   g_test_add_func ("/tcp/descriptor/invalid", test_descriptor_invalid);
   g_test_add_func ("/tcp/descriptor/no-leak", test_no_fd_leak);
+
+  g_test_add_func ("/tcp/text-mode/crlf", test_text_mode);
 
   return g_test_run ();
 }
