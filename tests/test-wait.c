@@ -492,6 +492,47 @@ test_bytes_written_while_connecting (void)
   close (lfd);
 }
 
+/* A peer that answers "pong" to "ping". */
+static gpointer
+pong_thread (gpointer data)
+{
+  int fd = GPOINTER_TO_INT (data);
+  char buf[4];
+
+  tu_read_exact (fd, buf, 4, 10000);
+  g_assert_cmpmem (buf, 4, "ping", 4);
+  tu_write_all (fd, "pong", 4);
+  return NULL;
+}
+
+/* waitForReadyRead also writes what is queued: the answer cannot come
+ * before the question went out. */
+static void
+test_ready_read_drives_writes (void)
+{
+  int pfd;
+  QSockTcp *sock = connected_without_loop (&pfd);
+  TuRecorder *rec = tu_recorder_new (sock);
+  GThread *peer = g_thread_new ("test-pong", pong_thread, GINT_TO_POINTER (pfd));
+  gboolean ok = FALSE;
+
+  g_assert_cmpint (qsock_iodevice_write (DEV (sock), "ping", 4), ==, 4);
+  TU_REC_CALL (rec, ok = qsock_iodevice_wait_for_ready_read (DEV (sock), 5000));
+  g_thread_join (peer);
+  g_assert_true (ok);
+  tu_recorder_assert (rec, "s:bytes-written(4)@Connected s:ready-read@Connected");
+  assert_nothing_left_for_the_loop (rec);
+  TU_REC_CALL (rec, {
+    GBytes *all = qsock_iodevice_read_all (DEV (sock));
+    g_assert_cmpmem (g_bytes_get_data (all, NULL), g_bytes_get_size (all), "pong", 4);
+    g_bytes_unref (all);
+  });
+
+  tu_recorder_free (rec);
+  g_object_unref (sock);
+  close (pfd);
+}
+
 /* Timeouts are milliseconds, not whole seconds (GSocket's own timeout is
  * in seconds). */
 static void
@@ -780,6 +821,7 @@ main (int argc, char **argv)
   add_no_loop_test ("/wait/ready-read/data", test_ready_read);
   add_no_loop_test ("/wait/ready-read/timeout-and-sticky-error", test_ready_read_timeout);
   add_no_loop_test ("/wait/ready-read/while-connecting", test_ready_read_while_connecting);
+  add_no_loop_test ("/wait/ready-read/drives-writes", test_ready_read_drives_writes);
   add_no_loop_test ("/wait/timeout-precision", test_timeout_precision);
   add_no_loop_test ("/wait/bytes-written/small", test_bytes_written);
   add_no_loop_test ("/wait/bytes-written/while-connecting", test_bytes_written_while_connecting);
