@@ -200,6 +200,28 @@ test_defaults (void)
   g_assert_false (qsock_tcp_server_wait_for_new_connection (server, 10, &timed_out));
   g_assert_false (timed_out);
 
+  /* The same through GObject properties. */
+  {
+    int max_pending = 0, backlog = 0, error = 0;
+    guint port = 1;
+    GInetAddress *address = (GInetAddress *) 1;
+
+    g_object_get (server,
+                  "max-pending-connections", &max_pending,
+                  "listen-backlog-size", &backlog,
+                  "server-port", &port,
+                  "server-address", &address,
+                  "server-error", &error,
+                  NULL);
+    g_assert_cmpint (max_pending, ==, 30);
+    g_assert_cmpint (backlog, ==, 50);
+    g_assert_cmpuint (port, ==, 0);
+    g_assert_null (address);
+    g_assert_cmpint (error, ==, QSOCK_SOCKET_ERROR_UNKNOWN_SOCKET);
+    g_object_set (server, "max-pending-connections", 3, NULL);
+    g_assert_cmpint (qsock_tcp_server_get_max_pending_connections (server), ==, 3);
+  }
+
   qsock_tcp_server_set_max_pending_connections (server, 5);
   g_assert_cmpint (qsock_tcp_server_get_max_pending_connections (server), ==, 5);
   qsock_tcp_server_set_listen_backlog_size (server, 7);

@@ -1398,6 +1398,19 @@ test_bad_sizes (Pair          *f,
   g_test_expect_message ("QSock", G_LOG_LEVEL_WARNING, "*maxSize < 2*");
   g_assert_cmpint (qsock_iodevice_read_line (DEV (sock), buf, 1), ==, -1);
   g_test_assert_expected_messages ();
+
+  g_test_expect_message ("QSock", G_LOG_LEVEL_WARNING, "*maxSize < 0*");
+  g_assert_cmpint (qsock_iodevice_peek (DEV (sock), buf, -1), ==, -1);
+  g_test_assert_expected_messages ();
+
+  g_test_expect_message ("QSock", G_LOG_LEVEL_WARNING, "*maxSize < 0*");
+  g_assert_cmpint (qsock_iodevice_write (DEV (sock), buf, -1), ==, -1);
+  g_test_assert_expected_messages ();
+
+  /* Zero is fine. */
+  g_assert_cmpint (qsock_iodevice_read (DEV (sock), buf, 0), ==, 0);
+  g_assert_cmpint (qsock_iodevice_write (DEV (sock), buf, 0), ==, 0);
+  g_assert_cmpint (qsock_iodevice_bytes_to_write (DEV (sock)), ==, 0);
 }
 
 static QSockTcp *
@@ -2395,6 +2408,84 @@ test_descriptor_invalid (void)
 }
 
 /* ======================================================================
+ * GObject properties (what bindings see)
+ * ====================================================================== */
+
+static void
+count_notify_cb (GObject *object, GParamSpec *pspec, guint *count)
+{
+  (*count)++;
+}
+
+static void
+test_properties (void)
+{
+  guint16 port;
+  int lfd = tu_listen (AF_INET, 8, &port);
+  QSockTcp *sock = qsock_tcp_new ();
+  TuRecorder *rec = tu_recorder_new (sock);
+  guint state_notifies = 0;
+  GInetAddress *peer = NULL, *local = NULL;
+  char *peer_name = NULL, *error_string = NULL, *peer_str;
+  guint peer_port = 0, local_port = 0;
+  int fd = -2, state = -1, type = -2, error = -2;
+  guint open_mode = 0;
+  gint64 rbs = -1;
+  int pfd;
+
+  g_signal_connect (sock, "notify::state", G_CALLBACK (count_notify_cb), &state_notifies);
+  qsock_abstract_connect_to_host (AS (sock), "127.0.0.1", port, RW, ANY_IP);
+  TU_RUN_UNTIL (rec->n_connected == 1, 5000);
+  pfd = tu_accept (lfd, 5000);
+  /* One notification per change of state. */
+  g_assert_cmpuint (state_notifies, ==, rec->n_state_changes);
+
+  qsock_abstract_set_read_buffer_size (AS (sock), 4096);
+  g_object_get (sock,
+                "state", &state,
+                "socket-type", &type,
+                "error", &error,
+                "error-string", &error_string,
+                "peer-address", &peer,
+                "peer-name", &peer_name,
+                "peer-port", &peer_port,
+                "local-address", &local,
+                "local-port", &local_port,
+                "socket-descriptor", &fd,
+                "open-mode", &open_mode,
+                "read-buffer-size", &rbs,
+                NULL);
+  g_assert_cmpint (state, ==, QSOCK_SOCKET_STATE_CONNECTED);
+  g_assert_cmpint (type, ==, QSOCK_SOCKET_TYPE_TCP);
+  g_assert_cmpint (error, ==, QSOCK_SOCKET_ERROR_UNKNOWN_SOCKET);
+  g_assert_cmpstr (error_string, ==, "Unknown error");
+  peer_str = g_inet_address_to_string (peer);
+  g_assert_cmpstr (peer_str, ==, "127.0.0.1");
+  g_assert_cmpstr (peer_name, ==, "127.0.0.1");
+  g_assert_cmpuint (peer_port, ==, port);
+  g_assert_true (G_IS_INET_ADDRESS (local));
+  g_assert_cmpuint (local_port, ==, tu_peer_port_of (pfd));
+  g_assert_cmpint (fd, ==, qsock_abstract_get_socket_descriptor (AS (sock)));
+  g_assert_cmpuint (open_mode, ==, RW);
+  g_assert_cmpint (rbs, ==, 4096);
+
+  /* Writable ones go through the setters. */
+  g_object_set (sock, "read-buffer-size", (gint64) 0, NULL);
+  g_assert_cmpint (qsock_abstract_get_read_buffer_size (AS (sock)), ==, 0);
+
+  g_free (peer_str);
+  g_free (peer_name);
+  g_free (error_string);
+  g_object_unref (peer);
+  g_object_unref (local);
+  g_signal_handlers_disconnect_by_data (sock, &state_notifies);
+  tu_recorder_free (rec);
+  g_object_unref (sock);
+  close (pfd);
+  close (lfd);
+}
+
+/* ======================================================================
  * Descriptors do not leak
  * ====================================================================== */
 
@@ -2534,6 +2625,8 @@ main (int argc, char **argv)
   g_test_add_func ("/tcp/descriptor/adopt-socketpair", test_descriptor_socketpair);
   g_test_add_func ("/tcp/descriptor/invalid", test_descriptor_invalid);
   g_test_add_func ("/tcp/descriptor/no-leak", test_no_fd_leak);
+
+  g_test_add_func ("/tcp/properties/connected", test_properties);
 
   g_test_add_func ("/tcp/text-mode/crlf", test_text_mode);
 
