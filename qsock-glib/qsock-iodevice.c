@@ -656,6 +656,36 @@ take_buffered (QSockIODevice *self,
   return qsock_buffer_read (&priv->read_buffer, data, max_size);
 }
 
+/* Text mode, as QIODevice: read() drops every '\r'. */
+static gsize
+strip_carriage_returns (char  *data,
+                        gsize  n)
+{
+  char *out = memchr (data, '\r', n);
+
+  if (out == NULL)
+    return n;
+  for (const char *in = out; in < data + n; in++)
+    if (*in != '\r')
+      *out++ = *in;
+  return (gsize) (out - data);
+}
+
+/* Text mode, as QIODevice: readLine() turns a final "\r\n" into "\n". */
+static gsize
+text_mode_line_end (QSockIODevice *self,
+                    char          *data,
+                    gsize          n)
+{
+  if ((PRIV (self)->open_mode & QSOCK_OPEN_MODE_TEXT) && n >= 2 &&
+      data[n - 2] == '\r' && data[n - 1] == '\n')
+    {
+      data[n - 2] = '\n';
+      return n - 1;
+    }
+  return n;
+}
+
 /* After taking @taken of @wanted bytes: lets the subclass add more (or
  * resume reading once the buffer is empty), as QIODevicePrivate::read. */
 static gint64
@@ -720,6 +750,20 @@ qsock_iodevice_read (QSockIODevice *self,
   g_return_val_if_fail (data != NULL, -1);
 
   taken = take_buffered (self, data, (gsize) max_size);
+  if (PRIV (self)->open_mode & QSOCK_OPEN_MODE_TEXT)
+    {
+      gsize kept = strip_carriage_returns (data, taken);
+
+      /* Fill the room the dropped '\r's left, as Qt does. */
+      while (kept < taken && qsock_iodevice_bytes_available (self) > 0)
+        {
+          gsize more = take_buffered (self, data + kept, (gsize) max_size - kept);
+
+          taken = kept + more;
+          kept += strip_carriage_returns (data + kept, more);
+        }
+      taken = kept;
+    }
   return finish_read (self, data, (gint64) taken, max_size);
 }
 
@@ -860,6 +904,8 @@ qsock_iodevice_read_line (QSockIODevice *self,
   if (qsock_buffer_is_empty (&PRIV (self)->read_buffer))
     QSOCK_IODEVICE_GET_CLASS (self)->read_data (self, data, 0);
 
+  taken = text_mode_line_end (self, data, taken);
+  data[taken] = '\0';
   return (gint64) taken;
 }
 
@@ -910,7 +956,7 @@ qsock_iodevice_read_line_bytes (QSockIODevice *self,
   data = g_malloc (len);
   taken = take_buffered (self, data, len);
   finish_read (self, data, (gint64) taken, (gint64) taken);
-  return g_bytes_new_take (data, taken);
+  return g_bytes_new_take (data, text_mode_line_end (self, data, taken));
 }
 
 /**

@@ -200,7 +200,7 @@ typedef enum /*< flags, underscore_name=qsock_pause_modes >*/ {
  * @QSOCK_OPEN_MODE_READ_WRITE: open for reading and writing
  * @QSOCK_OPEN_MODE_APPEND: not used by sockets
  * @QSOCK_OPEN_MODE_TRUNCATE: not used by sockets
- * @QSOCK_OPEN_MODE_TEXT: text mode; recorded, but sockets pass bytes through unchanged
+ * @QSOCK_OPEN_MODE_TEXT: text mode: reading drops '\r', so "\r\n" reads as "\n"
  * @QSOCK_OPEN_MODE_UNBUFFERED: accepted; not used by sockets
  * @QSOCK_OPEN_MODE_NEW_ONLY: not used by sockets
  * @QSOCK_OPEN_MODE_EXISTING_ONLY: not used by sockets
