@@ -20,4 +20,7 @@ void qsock_abstract_set_error_and_emit       (QSockAbstract   *self,
                                               QSockSocketError code,
                                               const char      *message);
 
+/* UDP: a datagram was read; look for the next one (and emit ready-read). */
+void qsock_abstract_datagram_consumed        (QSockAbstract   *self);
+
 G_END_DECLS

@@ -41,6 +41,7 @@
 
 #include <errno.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <netinet/ip.h>
@@ -92,6 +93,7 @@ typedef struct
   const char       *candidate_message;
 
   guint             read_paused : 1;   /* read buffer full */
+  guint             datagram_pending : 1; /* UDP: ready-read told, not yet read */
   guint             pending_close : 1; /* disconnect once connected */
   guint             aborting : 1;
 } QSockAbstractPrivate;
@@ -227,7 +229,6 @@ fetch_endpoint (int            fd,
 {
   struct sockaddr_storage storage;
   socklen_t len = sizeof storage;
-  g_autoptr(GSocketAddress) sa = NULL;
 
   g_clear_object (address);
   *port = 0;
@@ -235,14 +236,7 @@ fetch_endpoint (int            fd,
   if ((peer ? getpeername (fd, (struct sockaddr *) &storage, &len)
             : getsockname (fd, (struct sockaddr *) &storage, &len)) != 0)
     return;
-  if (storage.ss_family != AF_INET && storage.ss_family != AF_INET6)
-    return;
-
-  sa = g_socket_address_new_from_native (&storage, len);
-  if (sa == NULL)
-    return;
-  *address = g_object_ref (g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (sa)));
-  *port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (sa));
+  *address = qsock_inet_from_sockaddr ((struct sockaddr *) &storage, len, port);
 }
 
 static void
@@ -300,6 +294,7 @@ reset_socket_layer (QSockAbstract *self)
     }
   priv->fd = -1;
   priv->read_paused = FALSE;
+  priv->datagram_pending = FALSE;
   if (had_fd)
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SOCKET_DESCRIPTOR]);
 }
@@ -316,6 +311,25 @@ adopt_socket (QSockAbstract *self,
   priv->watch = qsock_watch_new (priv->context, priv->fd, "[qsock] socket",
                                  on_socket_ready, self);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SOCKET_DESCRIPTOR]);
+}
+
+/* As Qt: UDP sockets may broadcast, and report where each datagram was
+ * sent to (address, interface) and its hop limit. An IPv6 socket is dual
+ * stack, so it asks for the IPv4 forms too. */
+static void
+enable_datagram_options (GSocket *socket)
+{
+  int fd = g_socket_get_fd (socket);
+  int on = 1;
+
+  setsockopt (fd, SOL_SOCKET, SO_BROADCAST, &on, sizeof on);
+  setsockopt (fd, IPPROTO_IP, IP_PKTINFO, &on, sizeof on);
+  setsockopt (fd, IPPROTO_IP, IP_RECVTTL, &on, sizeof on);
+  if (g_socket_get_family (socket) == G_SOCKET_FAMILY_IPV6)
+    {
+      setsockopt (fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &on, sizeof on);
+      setsockopt (fd, IPPROTO_IPV6, IPV6_RECVHOPLIMIT, &on, sizeof on);
+    }
 }
 
 /* On failure, *message is a static (translated) text. */
@@ -338,6 +352,8 @@ create_socket (QSockAbstract   *self,
       return FALSE;
     }
 
+  if (priv->type == QSOCK_SOCKET_TYPE_UDP)
+    enable_datagram_options (socket);
   adopt_socket (self, socket);
   return TRUE;
 }
@@ -352,6 +368,16 @@ update_interest (QSockAbstract *self)
 
   if (priv->watch == NULL)
     return;
+
+  if (priv->type == QSOCK_SOCKET_TYPE_UDP)
+    {
+      /* Unbuffered: one ready-read until a datagram is read, as Qt. */
+      if ((priv->state == QSOCK_SOCKET_STATE_BOUND || priv->state == QSOCK_SOCKET_STATE_CONNECTED) &&
+          !priv->datagram_pending)
+        interest = G_IO_IN;
+      qsock_watch_set_interest (priv->watch, interest);
+      return;
+    }
 
   switch (priv->state)
     {
@@ -807,6 +833,33 @@ disconnect_internal (QSockAbstract *self)
   qsock_buffer_clear (qsock_iodevice_get_write_buffer (QSOCK_IODEVICE (self)));
 }
 
+/* UDP: Qt emits ready-read once, then waits until a datagram is read
+ * (qsock_abstract_datagram_consumed()) before it looks again. */
+static gboolean
+datagram_notification (QSockAbstract *self)
+{
+  QSockAbstractPrivate *priv = PRIV (self);
+
+  if (priv->datagram_pending)
+    return TRUE;
+
+  priv->datagram_pending = TRUE;
+  update_interest (self);
+  qsock_iodevice_emit_ready_read (QSOCK_IODEVICE (self));
+  return TRUE;
+}
+
+void
+qsock_abstract_datagram_consumed (QSockAbstract *self)
+{
+  QSockAbstractPrivate *priv = PRIV (self);
+
+  if (!priv->datagram_pending)
+    return;
+  priv->datagram_pending = FALSE;
+  update_interest (self);
+}
+
 /* Dispatch: the main loop and the blocking waits run the same handlers */
 
 static void
@@ -823,6 +876,13 @@ handle_ready (QSockAbstract *self,
   if (priv->state == QSOCK_SOCKET_STATE_CONNECTING)
     {
       test_connection (self);
+      return;
+    }
+
+  if (priv->type == QSOCK_SOCKET_TYPE_UDP)
+    {
+      if (ready & (G_IO_IN | G_IO_HUP | G_IO_ERR))
+        *did_read = datagram_notification (self);
       return;
     }
 
@@ -848,6 +908,40 @@ on_socket_ready (gpointer     user_data,
 
 /* QSockIODevice virtual functions */
 
+/* read() on a connected UDP socket: one datagram, truncated to @max_size. */
+static gint64
+read_connected_datagram (QSockAbstract *self,
+                         char          *data,
+                         gint64         max_size)
+{
+  QSockAbstractPrivate *priv = PRIV (self);
+  gssize n;
+
+  if (max_size == 0)
+    return 0;
+
+  do
+    n = recv (priv->fd, data, max_size, 0);
+  while (n < 0 && errno == EINTR);
+
+  if (n < 0 && errno == EAGAIN)
+    return 0;
+  if (n < 0)
+    {
+      const char *message;
+      QSockSocketError code = qsock_error_from_errno (errno, QSOCK_OP_RECEIVE_DATAGRAM, &message);
+
+      /* Qt records the error (an ICMP refusal, say) and drops the socket. */
+      qsock_abstract_set_error (self, code, message);
+      reset_socket_layer (self);
+      set_state (self, QSOCK_SOCKET_STATE_UNCONNECTED);
+      return -1;
+    }
+
+  qsock_abstract_datagram_consumed (self);
+  return n;
+}
+
 static gint64
 qsock_abstract_read_data (QSockIODevice *device,
                           char          *data,
@@ -859,6 +953,9 @@ qsock_abstract_read_data (QSockIODevice *device,
   if (priv->fd < 0 || priv->state != QSOCK_SOCKET_STATE_CONNECTED)
     return max_size > 0 ? -1 : 0;
 
+  if (priv->type == QSOCK_SOCKET_TYPE_UDP)
+    return read_connected_datagram (self, data, max_size);
+
   /* The buffer was drained, or more was asked than it held: read again. */
   if (priv->read_paused)
     {
@@ -866,6 +963,36 @@ qsock_abstract_read_data (QSockIODevice *device,
       update_interest (self);
     }
   return 0;
+}
+
+/* write() on a connected UDP socket: one datagram, sent now, as Qt. */
+static gint64
+write_connected_datagram (QSockAbstract *self,
+                          const char    *data,
+                          gint64         size)
+{
+  QSockAbstractPrivate *priv = PRIV (self);
+  gssize n;
+
+  if (priv->state != QSOCK_SOCKET_STATE_CONNECTED || priv->fd < 0)
+    {
+      qsock_abstract_set_error (self, QSOCK_SOCKET_ERROR_UNKNOWN_SOCKET,
+                                qsock_message (QSOCK_MSG_NOT_CONNECTED));
+      return -1;
+    }
+
+  do
+    n = send (priv->fd, data, size, MSG_NOSIGNAL);
+  while (n < 0 && errno == EINTR);
+
+  if (n < 0)
+    {
+      set_errno_error_and_emit (self, errno, QSOCK_OP_SEND_DATAGRAM);
+      return -1;
+    }
+
+  qsock_iodevice_emit_bytes_written (QSOCK_IODEVICE (self), n);
+  return n;
 }
 
 static gint64
@@ -885,9 +1012,26 @@ qsock_abstract_write_data (QSockIODevice *device,
       return -1;
     }
 
+  if (priv->type == QSOCK_SOCKET_TYPE_UDP)
+    return write_connected_datagram (self, data, size);
+
   qsock_buffer_append (qsock_iodevice_get_write_buffer (device), data, size);
   update_interest (self);
   return size;
+}
+
+static gint64
+qsock_abstract_bytes_available (QSockIODevice *device)
+{
+  QSockAbstractPrivate *priv = PRIV (QSOCK_ABSTRACT (device));
+  gint64 available = QSOCK_IODEVICE_CLASS (qsock_abstract_parent_class)->bytes_available (device);
+  int pending = 0;
+
+  /* Unbuffered UDP: what the kernel holds counts, as in Qt. */
+  if (priv->type == QSOCK_SOCKET_TYPE_UDP && priv->fd >= 0 &&
+      ioctl (priv->fd, FIONREAD, &pending) == 0)
+    available += pending;
+  return available;
 }
 
 static void
@@ -926,6 +1070,9 @@ wait_interest (QSockAbstract *self)
 {
   QSockAbstractPrivate *priv = PRIV (self);
   GIOCondition interest = 0;
+
+  if (priv->type == QSOCK_SOCKET_TYPE_UDP)
+    return G_IO_IN;
 
   if (priv->state == QSOCK_SOCKET_STATE_CONNECTED && !priv->read_paused)
     interest |= G_IO_IN;
@@ -1027,7 +1174,8 @@ qsock_abstract_wait_for_ready_read (QSockIODevice *device,
 
   if (priv->state == QSOCK_SOCKET_STATE_UNCONNECTED)
     return FALSE;
-  if (!wait_connected_until (self, deadline))
+  if (!(priv->type == QSOCK_SOCKET_TYPE_UDP && priv->state == QSOCK_SOCKET_STATE_BOUND) &&
+      !wait_connected_until (self, deadline))
     return FALSE;
 
   while (priv->fd >= 0)
@@ -1042,7 +1190,8 @@ qsock_abstract_wait_for_ready_read (QSockIODevice *device,
         }
       if (did_read)
         return TRUE;
-      if (written < 0 || priv->state != QSOCK_SOCKET_STATE_CONNECTED)
+      if (written < 0 || (priv->state != QSOCK_SOCKET_STATE_CONNECTED &&
+                          priv->state != QSOCK_SOCKET_STATE_BOUND))
         return FALSE;
     }
   return FALSE;
@@ -1200,6 +1349,7 @@ qsock_abstract_class_init (QSockAbstractClass *klass)
 
   device_class->read_data = qsock_abstract_read_data;
   device_class->write_data = qsock_abstract_write_data;
+  device_class->bytes_available = qsock_abstract_bytes_available;
   device_class->close = qsock_abstract_close;
   device_class->wait_for_ready_read = qsock_abstract_wait_for_ready_read;
   device_class->wait_for_bytes_written = qsock_abstract_wait_for_bytes_written;

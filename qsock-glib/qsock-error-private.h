@@ -39,6 +39,8 @@ typedef enum {
   QSOCK_MSG_UNSUPPORTED,
   QSOCK_MSG_PROTOCOL_UNSUPPORTED,
   QSOCK_MSG_OUT_OF_RESOURCES,
+  QSOCK_MSG_NO_DATAGRAM,
+  QSOCK_MSG_NO_DESTINATION,
 } QSockMessage;
 
 void             qsock_ensure_i18n      (void);

@@ -72,6 +72,10 @@ qsock_message (QSockMessage id)
       return _("Protocol type not supported");
     case QSOCK_MSG_OUT_OF_RESOURCES:
       return _("Out of resources");
+    case QSOCK_MSG_NO_DATAGRAM:
+      return _("No datagram available for reading");
+    case QSOCK_MSG_NO_DESTINATION:
+      return _("The datagram has no destination and the socket is not connected");
     case QSOCK_MSG_UNKNOWN:
     default:
       return _("Unknown error");

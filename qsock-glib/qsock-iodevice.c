@@ -797,15 +797,14 @@ qsock_iodevice_read_bytes (QSockIODevice *self,
   if (!check_max_size (self, "read", max_size) || !check_readable (self, "read"))
     return empty_bytes ();
 
-  available = qsock_iodevice_bytes_available (self);
-  max_size = MIN (max_size, MAX (available, 0));
   if (max_size == 0)
-    {
-      /* Still let the device resume reading, as an empty read does in Qt. */
-      char dummy;
-      finish_read (self, &dummy, 0, 0);
-      return empty_bytes ();
-    }
+    return empty_bytes ();
+
+  /* Size the buffer by what is there; with nothing counted the device may
+   * still have something to say (an unbuffered datagram socket's pending
+   * error, say), so ask it with room for one datagram. */
+  available = qsock_iodevice_bytes_available (self);
+  max_size = MIN (max_size, available > 0 ? available : G_MAXUINT16 + 1);
 
   data = g_malloc (max_size);
   n = qsock_iodevice_read (self, data, max_size);

@@ -17,5 +17,7 @@
 #include "qsock-abstract.h"
 #include "qsock-tcp.h"
 #include "qsock-tcp-server.h"
+#include "qsock-datagram.h"
+#include "qsock-udp.h"
 
 #undef QSOCK_INSIDE

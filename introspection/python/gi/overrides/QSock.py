@@ -75,3 +75,43 @@ class TcpServer(QSock.TcpServer):
 
 TcpServer = override(TcpServer)
 __all__.append('TcpServer')
+
+
+class Udp(QSock.Udp):
+    def read_datagram(self, max_size=-1):
+        data, address, port = QSock.Udp.read_datagram(self, max_size)
+        return (None if data is None else _to_bytes(data)), address, port
+
+    def receive_datagram(self, max_size=-1):
+        return QSock.Udp.receive_datagram(self, max_size)
+
+    def write_datagram(self, data, address, port):
+        if isinstance(address, str):
+            from gi.repository import Gio
+            address = Gio.InetAddress.new_from_string(address)
+        return QSock.Udp.write_datagram(self, data, address, port)
+
+    def join_multicast_group(self, group, interface_name=None):
+        return QSock.Udp.join_multicast_group(self, group, interface_name)
+
+    def leave_multicast_group(self, group, interface_name=None):
+        return QSock.Udp.leave_multicast_group(self, group, interface_name)
+
+
+Udp = override(Udp)
+__all__.append('Udp')
+
+
+class Datagram(QSock.Datagram):
+    def get_data(self):
+        return _to_bytes(QSock.Datagram.get_data(self))
+
+    def make_reply(self, data):
+        if isinstance(data, (bytes, bytearray)):
+            from gi.repository import GLib
+            data = GLib.Bytes.new(bytes(data))
+        return QSock.Datagram.make_reply(self, data)
+
+
+Datagram = override(Datagram)
+__all__.append('Datagram')
