@@ -4,6 +4,8 @@
  */
 #pragma once
 
+#include <gio/gunixfdlist.h>
+
 #include "qsock-abstract.h"
 
 G_BEGIN_DECLS
@@ -22,5 +24,14 @@ void qsock_abstract_set_error_and_emit       (QSockAbstract   *self,
 
 /* UDP: a datagram was read; look for the next one (and emit ready-read). */
 void qsock_abstract_datagram_consumed        (QSockAbstract   *self);
+
+/* The GSocket behind the descriptor, or NULL. */
+GSocket     *qsock_abstract_get_gsocket          (QSockAbstract *self);
+
+/* Unix sockets: read with recvmsg() and keep descriptors passed with
+ * SCM_RIGHTS until taken. */
+void         qsock_abstract_set_collect_fds      (QSockAbstract *self,
+                                                  gboolean       collect);
+GUnixFDList *qsock_abstract_take_received_fds    (QSockAbstract *self);
 
 G_END_DECLS

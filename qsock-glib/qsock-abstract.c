@@ -43,6 +43,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <unistd.h>
 #include <netinet/in.h>
 #include <netinet/ip.h>
 #include <netinet/tcp.h>
@@ -94,6 +95,8 @@ typedef struct
 
   guint             read_paused : 1;   /* read buffer full */
   guint             datagram_pending : 1; /* UDP: ready-read told, not yet read */
+  guint             collect_fds : 1;   /* Unix: keep SCM_RIGHTS descriptors */
+  GArray           *received_fds;
   guint             pending_close : 1; /* disconnect once connected */
   guint             aborting : 1;
 } QSockAbstractPrivate;
@@ -417,6 +420,80 @@ handle_read_failure (QSockAbstract *self,
   disconnect_internal (self);
 }
 
+/* recv() for Unix sockets: descriptors that come with the bytes are kept
+ * for qsock_abstract_take_received_fds() instead of being dropped. */
+static gssize
+recv_with_fds (QSockAbstract *self,
+               char          *dst,
+               gsize          space)
+{
+  QSockAbstractPrivate *priv = PRIV (self);
+  union { char buf[CMSG_SPACE (sizeof (int) * 64)]; struct cmsghdr align; } control;
+  struct iovec iov = { dst, space };
+  struct msghdr msg = { 0 };
+  gssize n;
+
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control.buf;
+  msg.msg_controllen = sizeof control.buf;
+
+  do
+    n = recvmsg (priv->fd, &msg, MSG_CMSG_CLOEXEC);
+  while (n < 0 && errno == EINTR);
+  if (n <= 0)
+    return n;
+
+  for (struct cmsghdr *c = CMSG_FIRSTHDR (&msg); c != NULL; c = CMSG_NXTHDR (&msg, c))
+    {
+      if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+        continue;
+      if (priv->received_fds == NULL)
+        priv->received_fds = g_array_new (FALSE, FALSE, sizeof (int));
+      g_array_append_vals (priv->received_fds, CMSG_DATA (c),
+                           (c->cmsg_len - CMSG_LEN (0)) / sizeof (int));
+    }
+  return n;
+}
+
+static void
+close_received_fds (QSockAbstractPrivate *priv)
+{
+  if (priv->received_fds == NULL)
+    return;
+  for (guint i = 0; i < priv->received_fds->len; i++)
+    close (g_array_index (priv->received_fds, int, i));
+  g_clear_pointer (&priv->received_fds, g_array_unref);
+}
+
+void
+qsock_abstract_set_collect_fds (QSockAbstract *self,
+                                gboolean       collect)
+{
+  PRIV (self)->collect_fds = collect;
+}
+
+GUnixFDList *
+qsock_abstract_take_received_fds (QSockAbstract *self)
+{
+  QSockAbstractPrivate *priv = PRIV (self);
+  GUnixFDList *list;
+
+  if (priv->received_fds == NULL)
+    return g_unix_fd_list_new ();
+
+  list = g_unix_fd_list_new_from_array ((int *) (gpointer) priv->received_fds->data,
+                                        priv->received_fds->len);
+  g_clear_pointer (&priv->received_fds, g_array_unref);
+  return list;
+}
+
+GSocket *
+qsock_abstract_get_gsocket (QSockAbstract *self)
+{
+  return PRIV (self)->socket;
+}
+
 /* Returns TRUE if new bytes were buffered. */
 static gboolean
 read_notification (QSockAbstract *self)
@@ -454,9 +531,12 @@ read_notification (QSockAbstract *self)
     }
 
   dst = qsock_buffer_reserve (buffer, wanted, &space);
-  do
-    n = recv (priv->fd, dst, space, 0);
-  while (n < 0 && errno == EINTR);
+  if (G_UNLIKELY (priv->collect_fds))
+    n = recv_with_fds (self, dst, space);
+  else
+    do
+      n = recv (priv->fd, dst, space, 0);
+    while (n < 0 && errno == EINTR);
 
   if (n <= 0)
     {
@@ -1245,6 +1325,7 @@ qsock_abstract_dispose (GObject *object)
   cancel_lookup (priv);
   reset_socket_layer (self);
   g_clear_pointer (&priv->candidates, g_ptr_array_unref);
+  close_received_fds (priv);
 
   G_OBJECT_CLASS (qsock_abstract_parent_class)->dispose (object);
 }

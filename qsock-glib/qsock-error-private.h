@@ -44,6 +44,11 @@ typedef enum {
 } QSockMessage;
 
 void             qsock_ensure_i18n      (void);
+/* QLocalSocket's texts, after "<function>: " (QT-BEHAVIOUR.md §7.2). */
+const char      *qsock_local_message    (QSockLocalSocketError code);
+/* QLocalServer's texts (§7.3) for a failed listen/accept errno. */
+QSockSocketError qsock_local_server_error_from_errno (int          errsv,
+                                                      const char **message);
 const char      *qsock_message          (QSockMessage    id);
 QSockSocketError qsock_error_from_errno (int             errsv,
                                          QSockOperation  op,

@@ -82,6 +82,39 @@ qsock_message (QSockMessage id)
     }
 }
 
+const char *
+qsock_local_message (QSockLocalSocketError code)
+{
+  qsock_ensure_i18n ();
+
+  switch (code)
+    {
+    case QSOCK_LOCAL_SOCKET_ERROR_CONNECTION_REFUSED:
+      return _("Connection refused");
+    case QSOCK_LOCAL_SOCKET_ERROR_PEER_CLOSED:
+      return _("Remote closed");
+    case QSOCK_LOCAL_SOCKET_ERROR_SERVER_NOT_FOUND:
+      return _("Invalid name");
+    case QSOCK_LOCAL_SOCKET_ERROR_SOCKET_ACCESS:
+      return _("Socket access error");
+    case QSOCK_LOCAL_SOCKET_ERROR_SOCKET_RESOURCE:
+      return _("Socket resource error");
+    case QSOCK_LOCAL_SOCKET_ERROR_SOCKET_TIMEOUT:
+      return _("Socket operation timed out");
+    case QSOCK_LOCAL_SOCKET_ERROR_DATAGRAM_TOO_LARGE:
+      return _("Datagram too large");
+    case QSOCK_LOCAL_SOCKET_ERROR_CONNECTION:
+      return _("Connection error");
+    case QSOCK_LOCAL_SOCKET_ERROR_UNSUPPORTED_SOCKET_OPERATION:
+      return _("The socket operation is not supported");
+    case QSOCK_LOCAL_SOCKET_ERROR_OPERATION:
+      return _("Operation not permitted when socket is in this state");
+    case QSOCK_LOCAL_SOCKET_ERROR_UNKNOWN_SOCKET:
+    default:
+      return _("Unknown error");
+    }
+}
+
 #define RETURN_ERROR(code, text) \
   G_STMT_START { *message = (text); return (code); } G_STMT_END
 
@@ -202,4 +235,34 @@ qsock_error_from_gerror (const GError *error,
     }
 
   RETURN_ERROR (QSOCK_SOCKET_ERROR_UNKNOWN_SOCKET, qsock_message (QSOCK_MSG_UNKNOWN));
+}
+
+QSockSocketError
+qsock_local_server_error_from_errno (int          errsv,
+                                     const char **message)
+{
+  qsock_ensure_i18n ();
+
+  switch (errsv)
+    {
+    case EACCES:
+    case EPERM:
+      RETURN_ERROR (QSOCK_SOCKET_ERROR_SOCKET_ACCESS, _("Permission denied"));
+    case ENOENT:
+    case ELOOP:
+    case ENAMETOOLONG:
+    case EROFS:
+    case ENOTDIR:
+      RETURN_ERROR (QSOCK_SOCKET_ERROR_HOST_NOT_FOUND, _("Name error"));
+    case EADDRINUSE:
+    case EEXIST:
+      RETURN_ERROR (QSOCK_SOCKET_ERROR_ADDRESS_IN_USE, _("Address in use"));
+    case ENFILE:
+    case EMFILE:
+    case ENOBUFS:
+    case ENOMEM:
+      RETURN_ERROR (QSOCK_SOCKET_ERROR_SOCKET_RESOURCE, qsock_message (QSOCK_MSG_OUT_OF_RESOURCES));
+    default:
+      RETURN_ERROR (QSOCK_SOCKET_ERROR_UNKNOWN_SOCKET, qsock_message (QSOCK_MSG_UNKNOWN));
+    }
 }

@@ -12,6 +12,12 @@ G_BEGIN_DECLS
 QSockBuffer *qsock_iodevice_get_read_buffer   (QSockIODevice *self);
 QSockBuffer *qsock_iodevice_get_write_buffer  (QSockIODevice *self);
 
+/* Makes @self read into and write from @owner's buffers: a device that
+ * wraps an inner socket (QSockLocal) shares one buffer with it instead of
+ * copying between two. @owner must outlive @self's use of them. */
+void         qsock_iodevice_share_buffers     (QSockIODevice *self,
+                                               QSockIODevice *owner);
+
 /* QIODevice::open() itself: sets the mode, clears the error string, both
  * buffers and any transaction. */
 void         qsock_iodevice_open_device       (QSockIODevice *self,

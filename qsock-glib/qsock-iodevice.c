@@ -38,8 +38,12 @@ typedef struct
 {
   QSockOpenMode open_mode;
   char         *error_string;
-  QSockBuffer   read_buffer;
-  QSockBuffer   write_buffer;
+  /* The buffers in use: our own, or those of the device that wraps us
+   * (qsock_iodevice_share_buffers()). */
+  QSockBuffer  *read_buffer;
+  QSockBuffer  *write_buffer;
+  QSockBuffer   own_read_buffer;
+  QSockBuffer   own_write_buffer;
   gsize         transaction_pos;
   guint         transaction_started : 1;
   guint         emitting_ready_read : 1;
@@ -74,13 +78,13 @@ static guint signals[N_SIGNALS];
 QSockBuffer *
 qsock_iodevice_get_read_buffer (QSockIODevice *self)
 {
-  return &PRIV (self)->read_buffer;
+  return PRIV (self)->read_buffer;
 }
 
 QSockBuffer *
 qsock_iodevice_get_write_buffer (QSockIODevice *self)
 {
-  return &PRIV (self)->write_buffer;
+  return PRIV (self)->write_buffer;
 }
 
 void
@@ -124,8 +128,8 @@ qsock_iodevice_open_device (QSockIODevice *self,
 {
   QSockIODevicePrivate *priv = PRIV (self);
 
-  qsock_buffer_clear (&priv->read_buffer);
-  qsock_buffer_clear (&priv->write_buffer);
+  qsock_buffer_clear (priv->read_buffer);
+  qsock_buffer_clear (priv->write_buffer);
   priv->transaction_started = FALSE;
   priv->transaction_pos = 0;
   qsock_iodevice_set_error_string (self, NULL);
@@ -247,7 +251,7 @@ qsock_iodevice_real_close (QSockIODevice *self)
   priv->transaction_started = FALSE;
   priv->transaction_pos = 0;
   /* The read side goes; queued writes stay, so a socket still flushes them. */
-  qsock_buffer_clear (&priv->read_buffer);
+  qsock_buffer_clear (priv->read_buffer);
 }
 
 static gint64
@@ -263,7 +267,7 @@ qsock_iodevice_real_write_data (QSockIODevice *self,
                                 const char    *data,
                                 gint64         size)
 {
-  qsock_buffer_append (&PRIV (self)->write_buffer, data, size);
+  qsock_buffer_append (PRIV (self)->write_buffer, data, size);
   return size;
 }
 
@@ -272,13 +276,13 @@ qsock_iodevice_real_bytes_available (QSockIODevice *self)
 {
   QSockIODevicePrivate *priv = PRIV (self);
 
-  return (gint64) (qsock_buffer_get_size (&priv->read_buffer) - priv->transaction_pos);
+  return (gint64) (qsock_buffer_get_size (priv->read_buffer) - priv->transaction_pos);
 }
 
 static gint64
 qsock_iodevice_real_bytes_to_write (QSockIODevice *self)
 {
-  return (gint64) qsock_buffer_get_size (&PRIV (self)->write_buffer);
+  return (gint64) qsock_buffer_get_size (PRIV (self)->write_buffer);
 }
 
 static gboolean
@@ -286,7 +290,7 @@ qsock_iodevice_real_can_read_line (QSockIODevice *self)
 {
   QSockIODevicePrivate *priv = PRIV (self);
 
-  return qsock_buffer_find_newline (&priv->read_buffer, priv->transaction_pos, G_MAXSIZE) >= 0;
+  return qsock_buffer_find_newline (priv->read_buffer, priv->transaction_pos, G_MAXSIZE) >= 0;
 }
 
 static gboolean
@@ -316,8 +320,8 @@ qsock_iodevice_finalize (GObject *object)
 {
   QSockIODevicePrivate *priv = PRIV (QSOCK_IODEVICE (object));
 
-  qsock_buffer_clear (&priv->read_buffer);
-  qsock_buffer_clear (&priv->write_buffer);
+  qsock_buffer_clear (&priv->own_read_buffer);
+  qsock_buffer_clear (&priv->own_write_buffer);
   g_free (priv->error_string);
 
   G_OBJECT_CLASS (qsock_iodevice_parent_class)->finalize (object);
@@ -457,6 +461,22 @@ qsock_iodevice_class_init (QSockIODeviceClass *klass)
 static void
 qsock_iodevice_init (QSockIODevice *self)
 {
+  QSockIODevicePrivate *priv = PRIV (self);
+
+  priv->read_buffer = &priv->own_read_buffer;
+  priv->write_buffer = &priv->own_write_buffer;
+}
+
+void
+qsock_iodevice_share_buffers (QSockIODevice *self,
+                              QSockIODevice *owner)
+{
+  QSockIODevicePrivate *priv = PRIV (self);
+
+  qsock_buffer_clear (&priv->own_read_buffer);
+  qsock_buffer_clear (&priv->own_write_buffer);
+  priv->read_buffer = PRIV (owner)->read_buffer;
+  priv->write_buffer = PRIV (owner)->write_buffer;
 }
 
 /* Public API */
@@ -648,12 +668,12 @@ take_buffered (QSockIODevice *self,
 
   if (priv->transaction_started)
     {
-      n = qsock_buffer_peek (&priv->read_buffer, priv->transaction_pos, data, max_size);
+      n = qsock_buffer_peek (priv->read_buffer, priv->transaction_pos, data, max_size);
       priv->transaction_pos += n;
       return n;
     }
 
-  return qsock_buffer_read (&priv->read_buffer, data, max_size);
+  return qsock_buffer_read (priv->read_buffer, data, max_size);
 }
 
 /* Text mode, as QIODevice: read() drops every '\r'. */
@@ -711,7 +731,7 @@ finish_read (QSockIODevice *self,
       return taken + more;
     }
 
-  if (qsock_buffer_is_empty (&PRIV (self)->read_buffer))
+  if (qsock_buffer_is_empty (PRIV (self)->read_buffer))
     klass->read_data (self, data, 0);
 
   return taken;
@@ -843,8 +863,8 @@ next_line_length (QSockIODevice *self,
                   gsize          max)
 {
   QSockIODevicePrivate *priv = PRIV (self);
-  gsize available = qsock_buffer_get_size (&priv->read_buffer) - priv->transaction_pos;
-  gssize nl = qsock_buffer_find_newline (&priv->read_buffer, priv->transaction_pos, max);
+  gsize available = qsock_buffer_get_size (priv->read_buffer) - priv->transaction_pos;
+  gssize nl = qsock_buffer_find_newline (priv->read_buffer, priv->transaction_pos, max);
 
   if (nl >= 0)
     return (gsize) nl - priv->transaction_pos + 1;
@@ -900,7 +920,7 @@ qsock_iodevice_read_line (QSockIODevice *self,
       return r < 0 ? -1 : 0;
     }
 
-  if (qsock_buffer_is_empty (&PRIV (self)->read_buffer))
+  if (qsock_buffer_is_empty (PRIV (self)->read_buffer))
     QSOCK_IODEVICE_GET_CLASS (self)->read_data (self, data, 0);
 
   taken = text_mode_line_end (self, data, taken);
@@ -1005,7 +1025,7 @@ qsock_iodevice_peek (QSockIODevice *self,
     return -1;
 
   priv = PRIV (self);
-  return (gint64) qsock_buffer_peek (&priv->read_buffer, priv->transaction_pos, data, (gsize) max_size);
+  return (gint64) qsock_buffer_peek (priv->read_buffer, priv->transaction_pos, data, (gsize) max_size);
 }
 
 /**
@@ -1071,16 +1091,16 @@ qsock_iodevice_skip (QSockIODevice *self,
   priv = PRIV (self);
   if (priv->transaction_started)
     {
-      skipped = MIN ((gsize) max_size, qsock_buffer_get_size (&priv->read_buffer) - priv->transaction_pos);
+      skipped = MIN ((gsize) max_size, qsock_buffer_get_size (priv->read_buffer) - priv->transaction_pos);
       priv->transaction_pos += skipped;
     }
   else
-    skipped = qsock_buffer_skip (&priv->read_buffer, (gsize) max_size);
+    skipped = qsock_buffer_skip (priv->read_buffer, (gsize) max_size);
 
   if (skipped == 0)
     return QSOCK_IODEVICE_GET_CLASS (self)->read_data (self, &dummy, 1) < 0 ? -1 : 0;
 
-  if (qsock_buffer_is_empty (&priv->read_buffer))
+  if (qsock_buffer_is_empty (priv->read_buffer))
     QSOCK_IODEVICE_GET_CLASS (self)->read_data (self, &dummy, 0);
 
   return (gint64) skipped;
@@ -1161,7 +1181,7 @@ qsock_iodevice_unget_char (QSockIODevice *self,
       return;
     }
 
-  qsock_buffer_prepend_byte (&priv->read_buffer, c);
+  qsock_buffer_prepend_byte (priv->read_buffer, c);
 }
 
 /**
@@ -1398,9 +1418,9 @@ qsock_iodevice_commit_transaction (QSockIODevice *self)
       return;
     }
   priv->transaction_started = FALSE;
-  qsock_buffer_skip (&priv->read_buffer, priv->transaction_pos);
+  qsock_buffer_skip (priv->read_buffer, priv->transaction_pos);
   priv->transaction_pos = 0;
-  if (qsock_buffer_is_empty (&priv->read_buffer))
+  if (qsock_buffer_is_empty (priv->read_buffer))
     {
       char dummy;
       QSOCK_IODEVICE_GET_CLASS (self)->read_data (self, &dummy, 0);

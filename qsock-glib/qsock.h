@@ -19,5 +19,7 @@
 #include "qsock-tcp-server.h"
 #include "qsock-datagram.h"
 #include "qsock-udp.h"
+#include "qsock-local.h"
+#include "qsock-local-server.h"
 
 #undef QSOCK_INSIDE

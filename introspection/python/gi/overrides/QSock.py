@@ -115,3 +115,30 @@ class Datagram(QSock.Datagram):
 
 Datagram = override(Datagram)
 __all__.append('Datagram')
+
+
+class Local(QSock.Local):
+    def connect_to_server(self, name=None, mode=QSock.OpenMode.READ_WRITE):
+        return QSock.Local.connect_to_server(self, name, mode)
+
+    def wait_for_connected(self, msecs=30000):
+        return QSock.Local.wait_for_connected(self, msecs)
+
+    def wait_for_disconnected(self, msecs=30000):
+        return QSock.Local.wait_for_disconnected(self, msecs)
+
+    def send_fds(self, fds, data=b'\0'):
+        return QSock.Local.send_fds(self, fds, data)
+
+
+Local = override(Local)
+__all__.append('Local')
+
+
+class LocalServer(QSock.LocalServer):
+    def wait_for_new_connection(self, msecs=0):
+        return QSock.LocalServer.wait_for_new_connection(self, msecs)
+
+
+LocalServer = override(LocalServer)
+__all__.append('LocalServer')
