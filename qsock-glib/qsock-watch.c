@@ -1,51 +1,274 @@
-/* qsock-watch.c: readiness through one GSource per descriptor
+/* qsock-watch.c: socket readiness for every class, two ways
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * The portable backend of QSockWatch: a GSource with the descriptor added
- * by g_source_add_unix_fd(). Changing interest is g_source_modify_unix_fd(),
- * so following need (writable only while data is queued, readable paused
- * while the read buffer is full) costs no source churn.
+ * GLib's main loop polls every descriptor it watches on every iteration, so
+ * one GSource per socket makes each wakeup cost O(sockets). On Linux the
+ * default is instead ONE GSource per GMainContext owning an epoll set: only
+ * the epoll descriptor is in the context's poll, sockets are registered in
+ * the set with level-triggered interest that follows need (writable only
+ * while data is queued, readable paused while the read buffer is full), and
+ * the ready ones are dispatched in one pass of at most EPOLL_BATCH, so one
+ * busy socket cannot starve the others (epoll hands out ready descriptors
+ * round robin). Changing interest is an epoll_ctl(), which does not wake the
+ * context the way g_source_modify_unix_fd() does.
+ *
+ * The portable backend, one GSource per descriptor, stays for other
+ * systems and for programs that ask for it with QSOCK_DISPATCH=gsource.
+ * Blocking waits never use either: they poll() the socket itself.
  */
 #include "config.h"
 
 #include <errno.h>
 #include <poll.h>
+#include <string.h>
+#include <unistd.h>
+#ifdef __linux__
+#include <sys/epoll.h>
+#define HAVE_EPOLL 1
+#endif
 
 #include "qsock-watch-private.h"
+
+#define EPOLL_BATCH 64
+
+typedef struct _EpollSource EpollSource;
 
 typedef struct
 {
   GSource        source;
   gpointer       tag;
-  QSockWatchFunc func;
-  gpointer       user_data;
-} QSockWatchSource;
+  QSockWatch    *watch;
+} FdSource;
 
 struct _QSockWatch
 {
-  QSockWatchSource *source;
-  int               fd;
-  GIOCondition      interest;
+  QSockWatchFunc func;
+  gpointer       user_data;
+  int            fd;
+  GIOCondition   interest;
+  /* One of the two backends */
+  FdSource      *fd_source;
+  EpollSource   *epoll;
+  gboolean       registered;   /* in the epoll set */
+  gboolean       dead;         /* freed while its source was dispatching */
 };
 
+/* The portable backend: one GSource per descriptor */
+
 static gboolean
-watch_source_dispatch (GSource     *source,
-                       GSourceFunc  callback,
-                       gpointer     user_data)
+fd_source_dispatch (GSource     *source,
+                    GSourceFunc  callback,
+                    gpointer     user_data)
 {
-  QSockWatchSource *ws = (QSockWatchSource *) source;
-  GIOCondition ready = ws->tag != NULL ? g_source_query_unix_fd (source, ws->tag) : 0;
+  FdSource *fs = (FdSource *) source;
+  GIOCondition ready = fs->tag != NULL ? g_source_query_unix_fd (source, fs->tag) : 0;
 
   if (ready != 0)
-    ws->func (ws->user_data, ready);
+    fs->watch->func (fs->watch->user_data, ready);
 
   return G_SOURCE_CONTINUE;
 }
 
-static GSourceFuncs watch_source_funcs = {
-  .dispatch = watch_source_dispatch,
+static GSourceFuncs fd_source_funcs = {
+  .dispatch = fd_source_dispatch,
 };
+
+static void
+fd_source_set_interest (QSockWatch  *watch,
+                        GIOCondition interest)
+{
+  GSource *source = (GSource *) watch->fd_source;
+
+  /* With no interest the descriptor leaves the poll set entirely: poll()
+   * reports hang-ups and errors unasked, which would spin the loop while a
+   * full read buffer has reading paused. */
+  if (interest == 0)
+    {
+      g_source_remove_unix_fd (source, watch->fd_source->tag);
+      watch->fd_source->tag = NULL;
+    }
+  else if (watch->fd_source->tag == NULL)
+    watch->fd_source->tag = g_source_add_unix_fd (source, watch->fd, interest);
+  else
+    g_source_modify_unix_fd (source, watch->fd_source->tag, interest);
+}
+
+#ifdef HAVE_EPOLL
+
+/* The Linux backend: one epoll set per GMainContext */
+
+struct _EpollSource
+{
+  GSource       source;
+  GMainContext *context;
+  int           epfd;
+  guint         n_watches;
+  guint         dispatch_depth;
+  GPtrArray    *dead;          /* watches freed during dispatch */
+};
+
+G_LOCK_DEFINE_STATIC (epoll_sources);
+static GHashTable *epoll_sources;   /* GMainContext → EpollSource */
+
+static void
+free_dead_watches (EpollSource *es)
+{
+  if (es->dispatch_depth > 0 || es->dead == NULL || es->dead->len == 0)
+    return;
+  g_ptr_array_set_size (es->dead, 0);
+}
+
+static gboolean
+epoll_source_dispatch (GSource     *source,
+                       GSourceFunc  callback,
+                       gpointer     user_data)
+{
+  EpollSource *es = (EpollSource *) source;
+  struct epoll_event events[EPOLL_BATCH];
+  int n;
+
+  do
+    n = epoll_wait (es->epfd, events, EPOLL_BATCH, 0);
+  while (n < 0 && errno == EINTR);
+
+  es->dispatch_depth++;
+  g_source_ref (source);
+  for (int i = 0; i < n; i++)
+    {
+      QSockWatch *watch = events[i].data.ptr;
+      GIOCondition ready = 0;
+
+      /* A handler earlier in this batch may have freed the watch or
+       * changed its interest. */
+      if (watch->dead || !watch->registered)
+        continue;
+      if (events[i].events & EPOLLIN)
+        ready |= G_IO_IN;
+      if (events[i].events & EPOLLOUT)
+        ready |= G_IO_OUT;
+      if (events[i].events & EPOLLHUP)
+        ready |= G_IO_HUP;
+      if (events[i].events & EPOLLERR)
+        ready |= G_IO_ERR;
+      ready &= watch->interest | G_IO_HUP | G_IO_ERR;
+      if (ready != 0)
+        watch->func (watch->user_data, ready);
+    }
+  es->dispatch_depth--;
+  free_dead_watches (es);
+  g_source_unref (source);
+
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+epoll_source_finalize (GSource *source)
+{
+  EpollSource *es = (EpollSource *) source;
+
+  if (es->epfd >= 0)
+    close (es->epfd);
+  g_clear_pointer (&es->dead, g_ptr_array_unref);
+}
+
+static GSourceFuncs epoll_source_funcs = {
+  .dispatch = epoll_source_dispatch,
+  .finalize = epoll_source_finalize,
+};
+
+static EpollSource *
+epoll_source_get (GMainContext *context)
+{
+  EpollSource *es;
+
+  G_LOCK (epoll_sources);
+  if (epoll_sources == NULL)
+    epoll_sources = g_hash_table_new (NULL, NULL);
+
+  es = g_hash_table_lookup (epoll_sources, context);
+  if (es == NULL)
+    {
+      int epfd = epoll_create1 (EPOLL_CLOEXEC);
+
+      if (epfd >= 0)
+        {
+          es = (EpollSource *) g_source_new (&epoll_source_funcs, sizeof (EpollSource));
+          es->context = context;
+          es->epfd = epfd;
+          es->dead = g_ptr_array_new_with_free_func (g_free);
+          g_source_set_name ((GSource *) es, "[qsock] epoll dispatch");
+          g_source_set_can_recurse ((GSource *) es, TRUE);
+          g_source_add_unix_fd ((GSource *) es, epfd, G_IO_IN);
+          g_source_attach ((GSource *) es, context);
+          g_hash_table_insert (epoll_sources, context, es);
+        }
+    }
+  if (es != NULL)
+    es->n_watches++;
+  G_UNLOCK (epoll_sources);
+
+  return es;
+}
+
+static void
+epoll_source_release (EpollSource *es)
+{
+  gboolean last;
+
+  G_LOCK (epoll_sources);
+  last = --es->n_watches == 0;
+  if (last)
+    g_hash_table_remove (epoll_sources, es->context);
+  G_UNLOCK (epoll_sources);
+
+  if (last)
+    {
+      g_source_destroy ((GSource *) es);
+      g_source_unref ((GSource *) es);
+    }
+}
+
+static void
+epoll_set_interest (QSockWatch  *watch,
+                    GIOCondition interest)
+{
+  struct epoll_event ev = { 0 };
+
+  /* With no interest the descriptor leaves the set: epoll, like poll(),
+   * reports hang-ups and errors unasked. */
+  if (interest == 0)
+    {
+      if (watch->registered)
+        epoll_ctl (watch->epoll->epfd, EPOLL_CTL_DEL, watch->fd, NULL);
+      watch->registered = FALSE;
+      return;
+    }
+
+  ev.data.ptr = watch;
+  if (interest & G_IO_IN)
+    ev.events |= EPOLLIN;
+  if (interest & G_IO_OUT)
+    ev.events |= EPOLLOUT;
+  epoll_ctl (watch->epoll->epfd, watch->registered ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, watch->fd, &ev);
+  watch->registered = TRUE;
+}
+
+static gboolean
+use_epoll (void)
+{
+  static gsize decided = 0;
+  static gboolean epoll_wanted;
+
+  if (g_once_init_enter (&decided))
+    {
+      epoll_wanted = g_strcmp0 (g_getenv ("QSOCK_DISPATCH"), "gsource") != 0;
+      g_once_init_leave (&decided, 1);
+    }
+  return epoll_wanted;
+}
+
+#endif /* HAVE_EPOLL */
 
 QSockWatch *
 qsock_watch_new (GMainContext  *context,
@@ -55,16 +278,27 @@ qsock_watch_new (GMainContext  *context,
                  gpointer       user_data)
 {
   QSockWatch *watch = g_new0 (QSockWatch, 1);
-  GSource *source = g_source_new (&watch_source_funcs, sizeof (QSockWatchSource));
+  GSource *source;
 
-  watch->source = (QSockWatchSource *) source;
-  watch->source->func = func;
-  watch->source->user_data = user_data;
+  watch->func = func;
+  watch->user_data = user_data;
   watch->fd = fd;
+
+#ifdef HAVE_EPOLL
+  if (use_epoll ())
+    {
+      watch->epoll = epoll_source_get (context != NULL ? context : g_main_context_default ());
+      if (watch->epoll != NULL)
+        return watch;
+    }
+#endif
+
+  source = g_source_new (&fd_source_funcs, sizeof (FdSource));
+  watch->fd_source = (FdSource *) source;
+  watch->fd_source->watch = watch;
   g_source_set_name (source, name);
   g_source_set_can_recurse (source, TRUE);
   g_source_attach (source, context);
-
   return watch;
 }
 
@@ -76,19 +310,14 @@ qsock_watch_set_interest (QSockWatch  *watch,
     return;
 
   watch->interest = interest;
-
-  /* With no interest the descriptor leaves the poll set entirely: poll()
-   * reports hang-ups and errors unasked, which would spin the loop while a
-   * full read buffer has reading paused. */
-  if (interest == 0)
+#ifdef HAVE_EPOLL
+  if (watch->epoll != NULL)
     {
-      g_source_remove_unix_fd ((GSource *) watch->source, watch->source->tag);
-      watch->source->tag = NULL;
+      epoll_set_interest (watch, interest);
+      return;
     }
-  else if (watch->source->tag == NULL)
-    watch->source->tag = g_source_add_unix_fd ((GSource *) watch->source, watch->fd, interest);
-  else
-    g_source_modify_unix_fd ((GSource *) watch->source, watch->source->tag, interest);
+#endif
+  fd_source_set_interest (watch, interest);
 }
 
 GIOCondition
@@ -103,8 +332,27 @@ qsock_watch_free (QSockWatch *watch)
   if (watch == NULL)
     return;
 
-  g_source_destroy ((GSource *) watch->source);
-  g_source_unref ((GSource *) watch->source);
+#ifdef HAVE_EPOLL
+  if (watch->epoll != NULL)
+    {
+      EpollSource *es = watch->epoll;
+
+      qsock_watch_set_interest (watch, 0);
+      if (es->dispatch_depth > 0)
+        {
+          /* The batch being dispatched may still point at it. */
+          watch->dead = TRUE;
+          g_ptr_array_add (es->dead, watch);
+        }
+      else
+        g_free (watch);
+      epoll_source_release (es);
+      return;
+    }
+#endif
+
+  g_source_destroy ((GSource *) watch->fd_source);
+  g_source_unref ((GSource *) watch->fd_source);
   g_free (watch);
 }
 
