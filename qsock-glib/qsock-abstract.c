@@ -96,6 +96,7 @@ typedef struct
   guint             read_paused : 1;   /* read buffer full */
   guint             datagram_pending : 1; /* UDP: ready-read told, not yet read */
   guint             collect_fds : 1;   /* Unix: keep SCM_RIGHTS descriptors */
+  guint             write_blocked : 1; /* the kernel's send buffer was full */
   GArray           *received_fds;
   guint             pending_close : 1; /* disconnect once connected */
   guint             aborting : 1;
@@ -298,6 +299,7 @@ reset_socket_layer (QSockAbstract *self)
   priv->fd = -1;
   priv->read_paused = FALSE;
   priv->datagram_pending = FALSE;
+  priv->write_blocked = FALSE;
   if (had_fd)
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SOCKET_DESCRIPTOR]);
 }
@@ -392,8 +394,16 @@ update_interest (QSockAbstract *self)
         interest |= G_IO_IN;
       G_GNUC_FALLTHROUGH;
     case QSOCK_SOCKET_STATE_CLOSING:
+      /* Queued data leaves from the loop (as in Qt), by a flush at the end
+       * of the dispatch pass; only a full kernel buffer needs writability
+       * watched. */
       if (!qsock_buffer_is_empty (qsock_iodevice_get_write_buffer (QSOCK_IODEVICE (self))))
-        interest |= G_IO_OUT;
+        {
+          if (priv->write_blocked)
+            interest |= G_IO_OUT;
+          else
+            qsock_watch_want_flush (priv->watch);
+        }
       break;
     default:
       break;
@@ -601,15 +611,21 @@ write_notification (QSockAbstract *self)
       int errsv = errno;
 
       if (errsv == EAGAIN)
-        return 0;
+        {
+          priv->write_blocked = TRUE;
+          update_interest (self);
+          return 0;
+        }
       set_errno_error_and_emit (self, errsv, QSOCK_OP_WRITE);
       qsock_abstract_abort (self);
       return -1;
     }
 
+  /* A short write means the kernel's buffer is full: watch writability. */
+  priv->write_blocked = (gsize) n < qsock_buffer_get_size (buffer) &&
+                        msg.msg_iovlen < MAX_WRITE_IOVECS;
   qsock_buffer_skip (buffer, n);
-  if (qsock_buffer_is_empty (buffer))
-    update_interest (self);
+  update_interest (self);
 
   qsock_iodevice_emit_bytes_written (QSOCK_IODEVICE (self), n);
 

@@ -28,6 +28,12 @@ QSockWatch *qsock_watch_new          (GMainContext  *context,
 void        qsock_watch_set_interest (QSockWatch    *watch,
                                       GIOCondition   interest);
 GIOCondition qsock_watch_get_interest (QSockWatch   *watch);
+/* Asks for one G_IO_OUT callback from the main loop soon, without waiting
+ * for poll to report writability: queued writes leave at the end of the
+ * current dispatch pass (or the next iteration) instead of costing a
+ * poll round trip. Writability proper is still watched with G_IO_OUT
+ * interest once the kernel's buffer is full. */
+void        qsock_watch_want_flush   (QSockWatch    *watch);
 void        qsock_watch_free         (QSockWatch    *watch);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (QSockWatch, qsock_watch_free)

@@ -52,9 +52,12 @@ struct _QSockWatch
   EpollSource   *epoll;
   gboolean       registered;   /* in the epoll set */
   gboolean       dead;         /* freed while its source was dispatching */
+  gboolean       flush_wanted; /* qsock_watch_want_flush() pending */
 };
 
 /* The portable backend: one GSource per descriptor */
+
+static void fd_source_set_interest (QSockWatch *watch, GIOCondition interest);
 
 static gboolean
 fd_source_dispatch (GSource     *source,
@@ -62,10 +65,17 @@ fd_source_dispatch (GSource     *source,
                     gpointer     user_data)
 {
   FdSource *fs = (FdSource *) source;
+  QSockWatch *watch = fs->watch;
   GIOCondition ready = fs->tag != NULL ? g_source_query_unix_fd (source, fs->tag) : 0;
 
+  /* Here a wanted flush is simply G_IO_OUT interest, for one report. */
+  if (watch->flush_wanted && (ready & G_IO_OUT))
+    {
+      watch->flush_wanted = FALSE;
+      fd_source_set_interest (watch, watch->interest);
+    }
   if (ready != 0)
-    fs->watch->func (fs->watch->user_data, ready);
+    watch->func (watch->user_data, ready);
 
   return G_SOURCE_CONTINUE;
 }
@@ -79,6 +89,9 @@ fd_source_set_interest (QSockWatch  *watch,
                         GIOCondition interest)
 {
   GSource *source = (GSource *) watch->fd_source;
+
+  if (watch->flush_wanted)
+    interest |= G_IO_OUT;
 
   /* With no interest the descriptor leaves the poll set entirely: poll()
    * reports hang-ups and errors unasked, which would spin the loop while a
@@ -106,6 +119,7 @@ struct _EpollSource
   guint         n_watches;
   guint         dispatch_depth;
   GPtrArray    *dead;          /* watches freed during dispatch */
+  GQueue        flushes;       /* watches that want a G_IO_OUT callback */
 };
 
 G_LOCK_DEFINE_STATIC (epoll_sources);
@@ -117,6 +131,27 @@ free_dead_watches (EpollSource *es)
   if (es->dispatch_depth > 0 || es->dead == NULL || es->dead->len == 0)
     return;
   g_ptr_array_set_size (es->dead, 0);
+}
+
+/* Writes queued during this pass leave now, still from the main loop. A
+ * flush asked for while flushing waits for the next pass, so a handler
+ * that writes on every bytes-written cannot starve the others. */
+static void
+run_flushes (EpollSource *es)
+{
+  guint n = es->flushes.length;
+
+  g_source_set_ready_time ((GSource *) es, -1);
+  while (n-- > 0)
+    {
+      QSockWatch *watch = g_queue_pop_head (&es->flushes);
+
+      watch->flush_wanted = FALSE;
+      if (!watch->dead)
+        watch->func (watch->user_data, G_IO_OUT);
+    }
+  if (es->flushes.length > 0)
+    g_source_set_ready_time ((GSource *) es, 0);
 }
 
 static gboolean
@@ -155,6 +190,7 @@ epoll_source_dispatch (GSource     *source,
       if (ready != 0)
         watch->func (watch->user_data, ready);
     }
+  run_flushes (es);
   es->dispatch_depth--;
   free_dead_watches (es);
   g_source_unref (source);
@@ -170,6 +206,7 @@ epoll_source_finalize (GSource *source)
   if (es->epfd >= 0)
     close (es->epfd);
   g_clear_pointer (&es->dead, g_ptr_array_unref);
+  g_queue_clear (&es->flushes);
 }
 
 static GSourceFuncs epoll_source_funcs = {
@@ -197,6 +234,7 @@ epoll_source_get (GMainContext *context)
           es->context = context;
           es->epfd = epfd;
           es->dead = g_ptr_array_new_with_free_func (g_free);
+          g_queue_init (&es->flushes);
           g_source_set_name ((GSource *) es, "[qsock] epoll dispatch");
           g_source_set_can_recurse ((GSource *) es, TRUE);
           g_source_add_unix_fd ((GSource *) es, epfd, G_IO_IN);
@@ -320,6 +358,29 @@ qsock_watch_set_interest (QSockWatch  *watch,
   fd_source_set_interest (watch, interest);
 }
 
+void
+qsock_watch_want_flush (QSockWatch *watch)
+{
+  if (watch->flush_wanted)
+    return;
+  watch->flush_wanted = TRUE;
+
+#ifdef HAVE_EPOLL
+  if (watch->epoll != NULL)
+    {
+      EpollSource *es = watch->epoll;
+
+      g_queue_push_tail (&es->flushes, watch);
+      /* Inside a dispatch pass the flush runs at its end; otherwise make
+       * the source dispatch on the next iteration. */
+      if (es->dispatch_depth == 0 && es->flushes.length == 1)
+        g_source_set_ready_time ((GSource *) es, 0);
+      return;
+    }
+#endif
+  fd_source_set_interest (watch, watch->interest);
+}
+
 GIOCondition
 qsock_watch_get_interest (QSockWatch *watch)
 {
@@ -338,6 +399,8 @@ qsock_watch_free (QSockWatch *watch)
       EpollSource *es = watch->epoll;
 
       qsock_watch_set_interest (watch, 0);
+      if (watch->flush_wanted)
+        g_queue_remove (&es->flushes, watch);
       if (es->dispatch_depth > 0)
         {
           /* The batch being dispatched may still point at it. */
