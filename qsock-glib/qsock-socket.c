@@ -27,6 +27,14 @@ qsock_socket_new_from_fd (int fd)
   return g_socket_new_from_fd (fd, NULL);
 }
 
+static gboolean
+is_ipv4_mapped (GInetAddress *address)
+{
+  static const guint8 prefix[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+
+  return memcmp (g_inet_address_to_bytes (address), prefix, sizeof prefix) == 0;
+}
+
 socklen_t
 qsock_sockaddr_from_inet (GInetAddress            *address,
                           guint16                  port,
@@ -46,6 +54,18 @@ qsock_sockaddr_from_inet (GInetAddress            *address,
       sin6->sin6_addr.s6_addr[11] = 0xff;
       memcpy (&sin6->sin6_addr.s6_addr[12], g_inet_address_to_bytes (address), 4);
       return sizeof *sin6;
+    }
+  if (family == G_SOCKET_FAMILY_IPV6 && socket_family == G_SOCKET_FAMILY_IPV4 &&
+      is_ipv4_mapped (address))
+    {
+      struct sockaddr_in *sin = (struct sockaddr_in *) out;
+
+      /* A v4-mapped address (what a dual-stack socket reports for IPv4
+       * peers) reaches an IPv4 socket as plain IPv4. */
+      sin->sin_family = AF_INET;
+      sin->sin_port = g_htons (port);
+      memcpy (&sin->sin_addr, g_inet_address_to_bytes (address) + 12, 4);
+      return sizeof *sin;
     }
   if (family != socket_family)
     return 0;
