@@ -60,6 +60,7 @@
 #define CONNECT_TIMEOUT_MS 30000
 #define READ_HINT_MIN      (4 * 1024)
 #define READ_HINT_MAX      (64 * 1024)
+#define READ_BURST_MAX     (1024 * 1024)
 #define MAX_WRITE_IOVECS   64
 
 typedef struct
@@ -512,6 +513,7 @@ read_notification (QSockAbstract *self)
   QSockIODevice *device = QSOCK_IODEVICE (self);
   QSockBuffer *buffer = qsock_iodevice_get_read_buffer (device);
   gsize wanted = priv->read_hint;
+  gsize total = 0;
   gsize space;
   char *dst;
   gssize n;
@@ -540,32 +542,54 @@ read_notification (QSockAbstract *self)
       wanted = MIN (wanted, (gsize) room);
     }
 
-  dst = qsock_buffer_reserve (buffer, wanted, &space);
-  if (G_UNLIKELY (priv->collect_fds))
-    n = recv_with_fds (self, dst, space);
-  else
-    do
-      n = recv (priv->fd, dst, space, 0);
-    while (n < 0 && errno == EINTR);
-
-  if (n <= 0)
+  /* Read until the kernel is drained (a short read) or a burst is done,
+   * then tell the user once; a failure after some data waits for the next
+   * wakeup, so ready-read comes before the close, as in Qt. */
+  for (;;)
     {
-      int errsv = errno;
+      dst = qsock_buffer_reserve (buffer, wanted, &space);
+      if (G_UNLIKELY (priv->collect_fds))
+        n = recv_with_fds (self, dst, space);
+      else
+        do
+          n = recv (priv->fd, dst, space, 0);
+        while (n < 0 && errno == EINTR);
 
-      qsock_buffer_commit (buffer, 0);
-      if (n < 0 && errsv == EAGAIN)
-        return FALSE;
-      handle_read_failure (self, n == 0 || errsv == ECONNRESET ? 0 : errsv);
-      return FALSE;
+      if (n <= 0)
+        {
+          int errsv = errno;
+
+          qsock_buffer_commit (buffer, 0);
+          if (total > 0 || (n < 0 && errsv == EAGAIN))
+            break;
+          handle_read_failure (self, n == 0 || errsv == ECONNRESET ? 0 : errsv);
+          return FALSE;
+        }
+
+      qsock_buffer_commit (buffer, n);
+      total += n;
+
+      /* Grow reads for bulk traffic, stay small for chatty traffic. */
+      if ((gsize) n == space && space == wanted)
+        priv->read_hint = MIN (priv->read_hint * 2, READ_HINT_MAX);
+      else if ((gsize) n < priv->read_hint / 4)
+        priv->read_hint = MAX (priv->read_hint / 2, READ_HINT_MIN);
+
+      if ((gsize) n < space || total >= READ_BURST_MAX)
+        break;
+      if (priv->read_buffer_size > 0)
+        {
+          gint64 room = priv->read_buffer_size - (gint64) qsock_buffer_get_size (buffer);
+          if (room <= 0)
+            break;
+          wanted = MIN (priv->read_hint, (gsize) room);
+        }
+      else
+        wanted = priv->read_hint;
     }
 
-  qsock_buffer_commit (buffer, n);
-
-  /* Grow reads for bulk traffic, stay small for chatty traffic. */
-  if ((gsize) n == space && space == wanted)
-    priv->read_hint = MIN (priv->read_hint * 2, READ_HINT_MAX);
-  else if ((gsize) n < priv->read_hint / 4)
-    priv->read_hint = MAX (priv->read_hint / 2, READ_HINT_MIN);
+  if (total == 0)
+    return FALSE;
 
   if (priv->read_buffer_size > 0 &&
       (gint64) qsock_buffer_get_size (buffer) >= priv->read_buffer_size)

@@ -14,7 +14,7 @@
 #define SMALL_CHUNK   (4 * 1024)
 #define LARGE_CHUNK   (64 * 1024)
 #define POOL_SMALL_MAX 32
-#define POOL_LARGE_MAX 8
+#define POOL_LARGE_MAX 64
 
 struct _QSockChunk
 {
