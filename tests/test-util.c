@@ -575,6 +575,30 @@ tu_close_with_reset (int fd)
   close (fd);
 }
 
+gboolean
+tu_wait_readable (int fd, guint timeout_ms)
+{
+  return poll_one (fd, POLLIN, timeout_ms);
+}
+
+int
+tu_udp_socket (int family, guint16 *port)
+{
+  struct sockaddr_storage ss;
+  socklen_t len = loopback_address (family, 0, &ss);
+  int fd = socket (family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+  if (fd < 0)
+    return -1;
+  if (bind (fd, (struct sockaddr *) &ss, len) < 0)
+    {
+      close (fd);
+      return -1;
+    }
+  *port = tu_local_port_of (fd);
+  return fd;
+}
+
 QSockTcp *
 tu_connected_pair (int *peer_fd)
 {

@@ -133,6 +133,15 @@ void     tu_close_with_reset  (int          fd);
 guint16  tu_local_port_of     (int          fd);
 guint16  tu_peer_port_of      (int          fd);
 
+/* Whether @fd becomes readable (or has an error pending) within
+ * @timeout_ms; reads nothing. */
+gboolean tu_wait_readable     (int          fd,
+                               guint        timeout_ms);
+/* A plain UDP socket bound to 127.0.0.1 (AF_INET) or ::1 (AF_INET6),
+ * port 0; -1 if that family's loopback cannot be bound. */
+int      tu_udp_socket        (int          family,
+                               guint16     *port);
+
 /* A client QSockTcp connected (event loop) to a plain listener on
  * 127.0.0.1; *peer_fd is the accepted end. */
 QSockTcp *tu_connected_pair   (int         *peer_fd);
