@@ -4,16 +4,26 @@
  *
  *   qsock-cat tcp://HOST:PORT            connect stdin and stdout to a TCP peer
  *   qsock-cat --listen tcp://ADDR:PORT   wait for one client, serve it, exit
+ *   qsock-cat udp://HOST:PORT            each stdin line is one datagram to
+ *                                        HOST:PORT; datagrams back go to stdout
+ *   qsock-cat --listen udp://ADDR:PORT   print each datagram received; stdin
+ *                                        lines are replies to the last sender
  *
  * It shows the Qt-style flow of the library: a QSockTcp (QTcpSocket) or a
  * QSockTcpServer (QTcpServer), the ready-read / bytes-written / connected /
  * disconnected / error-occurred signals, and Qt's write model, where
  * qsock_iodevice_write() only queues bytes and
  * qsock_abstract_disconnect_from_host() still sends everything queued
- * before it closes.
+ * before it closes. For UDP, a QSockUdp (QUdpSocket): connected to the peer
+ * and written with qsock_iodevice_write(), one datagram per call, or bound
+ * and read with qsock_udp_receive_datagram(), answering with
+ * qsock_datagram_make_reply() (QNetworkDatagram::makeReply()). As in Qt,
+ * ready-read comes once until a datagram is read, so every handler reads
+ * all pending datagrams.
  *
- * Exit status: 0 when the connection ended normally, 1 on a socket error,
- * 2 on a usage error, 128 + N when killed by SIGINT or SIGTERM.
+ * Exit status: 0 when the connection ended normally (for udp://, at the end
+ * of stdin), 1 on a socket error, 2 on a usage error, 128 + N when killed by
+ * SIGINT or SIGTERM (the usual end of --listen udp://).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -31,6 +41,15 @@
 /* Bytes taken from stdin per wakeup. */
 #define STDIN_CHUNK (64 * 1024)
 
+/* A stdin line becomes one datagram. A longer "line" than this is not
+ * held in memory: it is sent as it is and fails, as any line above the
+ * 65507 bytes (65527 over IPv6) UDP can carry does, with Qt's
+ * DatagramTooLargeError. */
+#define MAX_LINE (1024 * 1024)
+
+/* The largest datagram payload there is (IPv6, 65535 - 8), plus room. */
+#define DATAGRAM_BUFFER 65536
+
 /* Stop reading stdin while this much waits in the socket's write buffer
  * (Qt's write buffer has no limit), and start again below half of it, so a
  * fast producer and a slow peer do not fill memory. */
@@ -46,6 +65,15 @@ typedef struct {
   gboolean        verbose;
   int             exit_status;
   gboolean        finished;
+
+  /* udp:// */
+  QSockUdp       *udp;
+  gboolean        udp_listening;  /* --listen: bound, replies to `last` */
+  QSockDatagram  *last;           /* --listen: the last datagram received */
+  GByteArray     *line;           /* stdin not yet sent: at most a partial line */
+  gboolean        stdin_eof;
+  guint           retry_source;   /* sending again after TemporaryError */
+  char           *datagram;       /* DATAGRAM_BUFFER bytes, reused */
 } Cat;
 
 static void
@@ -386,11 +414,12 @@ on_sigterm (gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
-/* Splits tcp://HOST:PORT (HOST may be an [IPv6] literal, or empty with
- * --listen for "any address"). */
+/* Splits tcp://HOST:PORT or udp://HOST:PORT (HOST may be an [IPv6]
+ * literal, or empty with --listen for "any address"). */
 static gboolean
 parse_target (const char  *target,
               gboolean     listening,
+              gboolean    *udp,
               char       **host,
               guint16     *port,
               GError     **error)
@@ -399,12 +428,11 @@ parse_target (const char  *target,
   g_autoptr(GUri) uri = NULL;
   int uri_port;
 
-  if (g_strcmp0 (scheme, "udp") == 0 || g_strcmp0 (scheme, "local") == 0)
+  if (g_strcmp0 (scheme, "local") == 0)
     {
       g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                   "“%s”: %s is not supported yet; this version speaks tcp:// only "
-                   "(udp:// and local: are planned for a later release)",
-                   target, scheme[0] == 'u' ? "udp://" : "local:");
+                   "“%s”: local: is not supported yet; this version speaks tcp:// and udp:// "
+                   "(local: is planned for a later release)", target);
       return FALSE;
     }
 
@@ -413,21 +441,22 @@ parse_target (const char  *target,
     {
       if (strchr (target, ':') != NULL && strchr (target, '/') == NULL)
         g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                     "“%s” is not an address; expected tcp://HOST:PORT "
+                     "“%s” is not an address; expected tcp://HOST:PORT or udp://HOST:PORT "
                      "(did you mean tcp://%s?)", target, target);
       else
         g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                     "“%s” is not an address; expected tcp://HOST:PORT", target);
+                     "“%s” is not an address; expected tcp://HOST:PORT or udp://HOST:PORT", target);
       return FALSE;
     }
 
-  if (g_strcmp0 (scheme, "tcp") != 0)
+  if (g_strcmp0 (scheme, "tcp") != 0 && g_strcmp0 (scheme, "udp") != 0)
     {
       g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                   "unsupported scheme “%s” in “%s”: this version speaks tcp:// only "
-                   "(udp:// and local: are planned for a later release)", scheme, target);
+                   "unsupported scheme “%s” in “%s”: this version speaks tcp:// and udp:// "
+                   "(local: is planned for a later release)", scheme, target);
       return FALSE;
     }
+  *udp = strcmp (scheme, "udp") == 0;
 
   uri = g_uri_parse (target, G_URI_FLAGS_NONE, error);
   if (uri == NULL)
@@ -437,8 +466,8 @@ parse_target (const char  *target,
   if (uri_port < 0 || uri_port > G_MAXUINT16 || (uri_port == 0 && !listening))
     {
       g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                   "“%s” needs a port%s: tcp://HOST:PORT", target,
-                   listening ? " (0 picks a free one)" : "");
+                   "“%s” needs a port%s: %s://HOST:PORT", target,
+                   listening ? " (0 picks a free one)" : "", scheme);
       return FALSE;
     }
 
@@ -456,7 +485,7 @@ parse_target (const char  *target,
       if (!listening)
         {
           g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                       "“%s” needs a host: tcp://HOST:PORT", target);
+                       "“%s” needs a host: %s://HOST:PORT", target, scheme);
           return FALSE;
         }
       *host = NULL;
@@ -550,10 +579,369 @@ run_server (Cat        *cat,
   return cat->exit_status;
 }
 
+/* ---- udp:// -------------------------------------------------------------- */
+
+static gboolean on_udp_stdin_readable (int fd, GIOCondition condition, gpointer user_data);
+
+/* Bound or connected: the datagram calls may be used (Qt warns otherwise). */
+static gboolean
+udp_is_usable (Cat *cat)
+{
+  QSockSocketState state = qsock_abstract_get_state (QSOCK_ABSTRACT (cat->udp));
+
+  return state == QSOCK_SOCKET_STATE_BOUND || state == QSOCK_SOCKET_STATE_CONNECTED;
+}
+
+static void
+report_udp_error (Cat *cat)
+{
+  if (cat->finished)
+    return;
+  print_socket_error (qsock_abstract_get_error (QSOCK_ABSTRACT (cat->udp)),
+                      qsock_iodevice_get_error_string (QSOCK_IODEVICE (cat->udp)));
+  finish (cat, EXIT_FAILURE);
+}
+
+static void
+watch_udp_stdin (Cat *cat)
+{
+  if (cat->stdin_source != 0 || cat->retry_source != 0 || cat->stdin_eof || cat->finished)
+    return;
+
+  cat->stdin_source = g_unix_fd_add (STDIN_FILENO, G_IO_IN | G_IO_HUP | G_IO_ERR,
+                                     on_udp_stdin_readable, cat);
+}
+
+/* The listener: writes the payload of every datagram already received to
+ * stdout and keeps the last one to answer. As in Qt, ready-read is not
+ * emitted again until a datagram is read, so all of them are read here,
+ * not one per signal. */
+static void
+drain_udp_listener (Cat *cat)
+{
+  while (!cat->finished && udp_is_usable (cat) && qsock_udp_has_pending_datagrams (cat->udp))
+    {
+      g_autoptr(QSockDatagram) datagram = qsock_udp_receive_datagram (cat->udp, -1);
+      g_autoptr(GBytes) payload = NULL;
+      g_autoptr(GInetAddress) sender = NULL;
+      g_autofree char *from = NULL;
+      gsize size;
+      const char *data;
+
+      /* Not valid: an error was emitted (and reported). */
+      if (qsock_datagram_is_null (datagram))
+        break;
+
+      payload = qsock_datagram_get_data (datagram);
+      data = g_bytes_get_data (payload, &size);
+      sender = qsock_datagram_get_sender_address (datagram);
+      from = format_endpoint (sender, (guint16) qsock_datagram_get_sender_port (datagram));
+      print_note (cat, "datagram of %" G_GSIZE_FORMAT " bytes from %s", size, from);
+
+      if (!write_all_stdout (data, size))
+        {
+          finish (cat, EXIT_FAILURE);
+          return;
+        }
+
+      /* Replies go to whoever spoke last; stdin is read from the first
+       * datagram on, when there is someone to answer. */
+      g_set_object (&cat->last, datagram);
+      watch_udp_stdin (cat);
+    }
+}
+
+/* Reads one datagram from the connected peer to stdout. FALSE when there
+ * was none, or on an error (reported). */
+static gboolean
+read_one_from_peer (Cat *cat)
+{
+  gint64 n = qsock_udp_read_datagram (cat->udp, cat->datagram, DATAGRAM_BUFFER, NULL, NULL);
+
+  if (n < 0)
+    {
+      /* TemporaryError: nothing was pending. */
+      if (qsock_abstract_get_error (QSOCK_ABSTRACT (cat->udp)) != QSOCK_SOCKET_ERROR_TEMPORARY)
+        report_udp_error (cat);
+      return FALSE;
+    }
+  if (!write_all_stdout (cat->datagram, (gsize) n))
+    {
+      finish (cat, EXIT_FAILURE);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* The client: every datagram already received goes to stdout. The first
+ * one is read before asking for more: when nobody listens at HOST:PORT the
+ * system answers with an ICMP refusal, which a connected socket keeps as a
+ * pending error for the next call, and the 1-byte peek behind
+ * qsock_udp_has_pending_datagrams() would take it without reporting it.
+ * Reading first gets ConnectionRefusedError. */
+static void
+drain_udp_client (Cat *cat,
+                  gboolean notified)
+{
+  if (notified && (cat->finished || !udp_is_usable (cat) || !read_one_from_peer (cat)))
+    return;
+
+  while (!cat->finished && udp_is_usable (cat) && qsock_udp_has_pending_datagrams (cat->udp))
+    if (!read_one_from_peer (cat))
+      return;
+}
+
+/* One datagram: to the connected peer (one qsock_iodevice_write() is one
+ * datagram on a connected QUdpSocket), or with --listen a reply to the last
+ * sender. Returns the bytes sent or -1 (error-occurred was emitted). */
+static gint64
+send_one_datagram (Cat        *cat,
+                   const char *data,
+                   gsize       size)
+{
+  g_autoptr(GBytes) payload = NULL;
+  g_autoptr(QSockDatagram) reply = NULL;
+
+  if (!cat->udp_listening)
+    return qsock_iodevice_write (QSOCK_IODEVICE (cat->udp), data, (gint64) size);
+
+  payload = g_bytes_new (data, size);
+  reply = qsock_datagram_make_reply (cat->last, payload);
+  return qsock_udp_send_datagram (cat->udp, reply);
+}
+
+static gboolean on_udp_retry (gpointer user_data);
+
+/* Sends each whole line of stdin waiting in cat->line as one datagram, and
+ * at the end of stdin the rest too. Returns FALSE when it stopped: on an
+ * error (reported, the loop quits) or on Qt's TemporaryError, a full send
+ * buffer, when it tries again shortly. */
+static gboolean
+send_lines (Cat *cat)
+{
+  gsize start = 0;
+  gboolean ok = TRUE;
+
+  while (start < cat->line->len && !cat->finished)
+    {
+      const char *begin = (const char *) cat->line->data + start;
+      gsize left = cat->line->len - start;
+      const char *newline = memchr (begin, '\n', left);
+      gsize size;
+
+      if (newline != NULL)
+        size = (gsize) (newline - begin) + 1;
+      else if (cat->stdin_eof || left >= MAX_LINE)
+        size = left;
+      else
+        break;
+
+      if (send_one_datagram (cat, begin, size) < 0)
+        {
+          ok = FALSE;
+          if (qsock_abstract_get_error (QSOCK_ABSTRACT (cat->udp)) == QSOCK_SOCKET_ERROR_TEMPORARY &&
+              !cat->finished)
+            {
+              print_note (cat, "%s; trying again",
+                          qsock_iodevice_get_error_string (QSOCK_IODEVICE (cat->udp)));
+              cat->retry_source = g_timeout_add (1, on_udp_retry, cat);
+            }
+          else
+            report_udp_error (cat);
+          break;
+        }
+      start += size;
+    }
+
+  g_byte_array_remove_range (cat->line, 0, start);
+  return ok && !cat->finished;
+}
+
+/* All of stdin was sent. */
+static void
+udp_input_done (Cat *cat)
+{
+  if (cat->udp_listening)
+    {
+      /* A listener is ended by a signal, as netcat's. */
+      print_note (cat, "end of input; still listening");
+      return;
+    }
+
+  /* What has already arrived is printed; nothing is waited for. */
+  print_note (cat, "end of input, closing");
+  drain_udp_client (cat, FALSE);
+  if (cat->finished)
+    return;
+  qsock_abstract_disconnect_from_host (QSOCK_ABSTRACT (cat->udp));
+  finish (cat, EXIT_SUCCESS);
+}
+
+static gboolean
+on_udp_retry (gpointer user_data)
+{
+  Cat *cat = user_data;
+
+  cat->retry_source = 0;
+  if (!send_lines (cat))
+    return G_SOURCE_REMOVE;
+  if (cat->stdin_eof)
+    udp_input_done (cat);
+  else
+    watch_udp_stdin (cat);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+on_udp_stdin_readable (int          fd,
+                       GIOCondition condition,
+                       gpointer     user_data)
+{
+  Cat *cat = user_data;
+  char buffer[STDIN_CHUNK];
+  ssize_t n;
+
+  n = read (fd, buffer, sizeof buffer);
+  if (n < 0 && (errno == EAGAIN || errno == EINTR))
+    return G_SOURCE_CONTINUE;
+
+  if (n < 0)
+    {
+      int errsv = errno;
+
+      g_printerr ("qsock-cat: cannot read stdin: %s\n", g_strerror (errsv));
+      cat->stdin_source = 0;
+      finish (cat, EXIT_FAILURE);
+      return G_SOURCE_REMOVE;
+    }
+
+  if (n == 0)
+    cat->stdin_eof = TRUE;
+  else
+    g_byte_array_append (cat->line, (const guint8 *) buffer, (guint) n);
+
+  if (!send_lines (cat))
+    {
+      cat->stdin_source = 0;
+      return G_SOURCE_REMOVE;
+    }
+
+  if (cat->stdin_eof)
+    {
+      cat->stdin_source = 0;
+      udp_input_done (cat);
+      return G_SOURCE_REMOVE;
+    }
+
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+on_udp_ready_read (QSockIODevice *device,
+                   gpointer       user_data)
+{
+  Cat *cat = user_data;
+
+  if (cat->udp_listening)
+    drain_udp_listener (cat);
+  else
+    drain_udp_client (cat, TRUE);
+}
+
+static void
+on_udp_connected (QSockAbstract *socket,
+                  gpointer       user_data)
+{
+  Cat *cat = user_data;
+  g_autofree char *peer = format_peer (socket);
+
+  print_note (cat, "sending datagrams to %s (%s)", qsock_abstract_get_peer_name (socket), peer);
+  watch_udp_stdin (cat);
+}
+
+static void
+on_udp_error_occurred (QSockAbstract    *socket,
+                       QSockSocketError  error,
+                       gpointer          user_data)
+{
+  /* A full send buffer (Qt's TemporaryError): send_lines() tries again. */
+  if (error == QSOCK_SOCKET_ERROR_TEMPORARY)
+    return;
+
+  report_udp_error (user_data);
+}
+
+static void
+adopt_udp (Cat *cat)
+{
+  cat->udp = qsock_udp_new ();
+  cat->line = g_byte_array_new ();
+  cat->datagram = g_malloc (DATAGRAM_BUFFER);
+  g_signal_connect (cat->udp, "ready-read", G_CALLBACK (on_udp_ready_read), cat);
+  g_signal_connect (cat->udp, "state-changed", G_CALLBACK (on_state_changed), cat);
+  g_signal_connect (cat->udp, "connected", G_CALLBACK (on_udp_connected), cat);
+  g_signal_connect (cat->udp, "error-occurred", G_CALLBACK (on_udp_error_occurred), cat);
+}
+
+static int
+run_udp_client (Cat        *cat,
+                const char *host,
+                guint16     port)
+{
+  adopt_udp (cat);
+
+  /* For UDP, Qt connects at once: for an IP literal, every state change
+   * and `connected` are emitted inside this call. */
+  qsock_abstract_connect_to_host (QSOCK_ABSTRACT (cat->udp), host, port,
+                                  QSOCK_OPEN_MODE_READ_WRITE,
+                                  QSOCK_NETWORK_LAYER_PROTOCOL_ANY_IP);
+  if (!cat->finished)
+    g_main_loop_run (cat->loop);
+
+  return cat->exit_status;
+}
+
+static int
+run_udp_server (Cat        *cat,
+                const char *host,
+                guint16     port)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GInetAddress) address = resolve_listen_address (host, &error);
+  g_autoptr(GInetAddress) bound = NULL;
+  g_autofree char *endpoint = NULL;
+
+  if (error != NULL)
+    {
+      g_printerr ("qsock-cat: cannot listen on “%s”: %s\n", host, error->message);
+      return EXIT_FAILURE;
+    }
+
+  adopt_udp (cat);
+  cat->udp_listening = TRUE;
+
+  /* A failure is reported by error-occurred, emitted inside the call. */
+  if (!qsock_abstract_bind (QSOCK_ABSTRACT (cat->udp), address, port,
+                            QSOCK_BIND_FLAGS_DEFAULT_FOR_PLATFORM))
+    {
+      report_udp_error (cat);
+      return EXIT_FAILURE;
+    }
+
+  bound = qsock_abstract_get_local_address (QSOCK_ABSTRACT (cat->udp));
+  endpoint = format_endpoint (bound, qsock_abstract_get_local_port (QSOCK_ABSTRACT (cat->udp)));
+  if (cat->verbose || port == 0)
+    g_printerr ("qsock-cat: listening on %s\n", endpoint);
+
+  g_main_loop_run (cat->loop);
+  return cat->exit_status;
+}
+
 static void
 cat_clear (Cat *cat)
 {
   g_clear_handle_id (&cat->stdin_source, g_source_remove);
+  g_clear_handle_id (&cat->retry_source, g_source_remove);
   if (cat->stdin_flags != -1)
     fcntl (STDIN_FILENO, F_SETFL, cat->stdin_flags);
 
@@ -563,8 +951,14 @@ cat_clear (Cat *cat)
     g_signal_handlers_disconnect_by_data (cat->socket, cat);
   if (cat->server != NULL)
     g_signal_handlers_disconnect_by_data (cat->server, cat);
+  if (cat->udp != NULL)
+    g_signal_handlers_disconnect_by_data (cat->udp, cat);
   g_clear_object (&cat->socket);
   g_clear_object (&cat->server);
+  g_clear_object (&cat->udp);
+  g_clear_object (&cat->last);
+  g_clear_pointer (&cat->line, g_byte_array_unref);
+  g_clear_pointer (&cat->datagram, g_free);
   g_clear_pointer (&cat->loop, g_main_loop_unref);
 }
 
@@ -576,7 +970,7 @@ main (int   argc,
   gboolean verbose = FALSE;
   const GOptionEntry entries[] = {
     { "listen", 'l', 0, G_OPTION_ARG_NONE, &listen_mode,
-      "Listen on ADDR:PORT, serve one client, then exit", NULL },
+      "Listen on ADDR:PORT: serve one TCP client, then exit; or receive datagrams", NULL },
     { "verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose,
       "Print connection and state changes on stderr", NULL },
     G_OPTION_ENTRY_NULL
@@ -585,25 +979,37 @@ main (int   argc,
   g_autoptr(GError) error = NULL;
   g_autofree char *host = NULL;
   guint16 port = 0;
+  gboolean udp = FALSE;
   Cat cat = { .exit_status = EXIT_SUCCESS, .stdin_flags = -1 };
   int status;
 
   /* The library's messages are translated (domain qsock-glib-1.0). */
   setlocale (LC_ALL, "");
 
-  context = g_option_context_new ("tcp://HOST:PORT");
+  context = g_option_context_new ("tcp://HOST:PORT | udp://HOST:PORT");
   g_option_context_set_summary (context,
     "Connects stdin and stdout to a TCP peer, like netcat, through qsock-glib.\n"
     "With --listen, waits for one client on ADDR:PORT, serves it and exits when it\n"
-    "disconnects. The end of stdin closes the connection after all input was sent.");
+    "disconnects. The end of stdin closes the connection after all input was sent.\n"
+    "\n"
+    "With udp://, each line of stdin is sent as one datagram to HOST:PORT and the\n"
+    "datagrams that come back are written to stdout; the end of stdin exits.\n"
+    "With --listen udp://ADDR:PORT, the payload of each datagram received is\n"
+    "written to stdout, and each line of stdin is sent as a reply to the last\n"
+    "sender (stdin is read from the first datagram on); it runs until stopped.");
   g_option_context_set_description (context,
     "Addresses:\n"
     "  tcp://127.0.0.1:7777   tcp://localhost:7777   tcp://[::1]:7777\n"
-    "  --listen tcp://:7777 listens on every address; port 0 picks a free port\n"
-    "  (printed on stderr). udp:// and local: are not supported yet.\n"
+    "  udp://127.0.0.1:7777   udp://[::1]:7777\n"
+    "  --listen tcp://:7777 (or udp://:7777) listens on every address; port 0\n"
+    "  picks a free port (printed on stderr). local: is not supported yet.\n"
     "\n"
-    "Exit status: 0 after a normal end of the connection, 1 on a socket error,\n"
-    "2 on a usage error.");
+    "A line longer than a datagram can carry (65507 bytes over IPv4) fails with\n"
+    "Qt's DatagramTooLargeError.\n"
+    "\n"
+    "Exit status: 0 after a normal end of the connection (for udp://, the end\n"
+    "of stdin), 1 on a socket error, 2 on a usage error, 128 + N on signal N\n"
+    "(how --listen udp:// ends).");
   g_option_context_add_main_entries (context, entries, NULL);
 
   if (!g_option_context_parse (context, &argc, &argv, &error))
@@ -614,12 +1020,12 @@ main (int   argc,
 
   if (argc != 2)
     {
-      g_printerr ("qsock-cat: expected one address, such as tcp://127.0.0.1:7777\n"
+      g_printerr ("qsock-cat: expected one address, such as tcp://127.0.0.1:7777 or udp://127.0.0.1:7777\n"
                   "Try “%s --help”.\n", g_get_prgname ());
       return EXIT_USAGE;
     }
 
-  if (!parse_target (argv[1], listen_mode, &host, &port, &error))
+  if (!parse_target (argv[1], listen_mode, &udp, &host, &port, &error))
     {
       g_printerr ("qsock-cat: %s\n", error->message);
       return EXIT_USAGE;
@@ -636,7 +1042,11 @@ main (int   argc,
   g_unix_signal_add (SIGINT, on_sigint, &cat);
   g_unix_signal_add (SIGTERM, on_sigterm, &cat);
 
-  if (listen_mode)
+  if (udp && listen_mode)
+    status = run_udp_server (&cat, host, port);
+  else if (udp)
+    status = run_udp_client (&cat, host, port);
+  else if (listen_mode)
     status = run_server (&cat, host, port);
   else
     status = run_client (&cat, host, port);
