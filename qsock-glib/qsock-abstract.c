@@ -1051,7 +1051,9 @@ read_connected_datagram (QSockAbstract *self,
       const char *message;
       QSockSocketError code = qsock_error_from_errno (errno, QSOCK_OP_RECEIVE_DATAGRAM, &message);
 
-      /* Qt records the error (an ICMP refusal, say) and drops the socket. */
+      /* Qt records the error (an ICMP refusal, say) and drops the socket;
+       * it assigns the state without stateChanged(), which we do not copy:
+       * the state property and its signal never disagree here. */
       qsock_abstract_set_error (self, code, message);
       reset_socket_layer (self);
       set_state (self, QSOCK_SOCKET_STATE_UNCONNECTED);

@@ -367,7 +367,8 @@ qsock_datagram_get_sender_port (QSockDatagram *self)
 {
   g_return_val_if_fail (QSOCK_IS_DATAGRAM (self), -1);
 
-  return self->sender_port;
+  /* As Qt: no address, no port. */
+  return self->sender_address != NULL ? self->sender_port : -1;
 }
 
 static void
@@ -450,7 +451,7 @@ qsock_datagram_get_destination_port (QSockDatagram *self)
 {
   g_return_val_if_fail (QSOCK_IS_DATAGRAM (self), -1);
 
-  return self->destination_port;
+  return self->destination_address != NULL ? self->destination_port : -1;
 }
 
 /**

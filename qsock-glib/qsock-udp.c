@@ -211,8 +211,9 @@ qsock_udp_has_pending_datagrams (QSockUdp *self)
     n = recv (fd_of (self), &c, 1, MSG_PEEK | MSG_DONTWAIT);
   while (n < 0 && errno == EINTR);
 
-  /* An error (an ICMP refusal, say) is pending too: reading reports it. */
-  return n >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK);
+  /* As Qt: a datagram (too big for the byte counts too); a pending error
+   * such as an ICMP refusal is not a datagram. */
+  return n >= 0 || errno == EMSGSIZE;
 }
 
 /**
