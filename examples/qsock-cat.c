@@ -8,6 +8,11 @@
  *                                        HOST:PORT; datagrams back go to stdout
  *   qsock-cat --listen udp://ADDR:PORT   print each datagram received; stdin
  *                                        lines are replies to the last sender
+ *   qsock-cat local:NAME                 connect stdin and stdout to a local
+ *                                        (Unix domain) server; local:@NAME is
+ *                                        in Linux's abstract namespace
+ *   qsock-cat --listen local:NAME        wait for one local client, serve it,
+ *                                        exit (--user-only: mode 0700)
  *
  * It shows the Qt-style flow of the library: a QSockTcp (QTcpSocket) or a
  * QSockTcpServer (QTcpServer), the ready-read / bytes-written / connected /
@@ -19,7 +24,8 @@
  * and read with qsock_udp_receive_datagram(), answering with
  * qsock_datagram_make_reply() (QNetworkDatagram::makeReply()). As in Qt,
  * ready-read comes once until a datagram is read, so every handler reads
- * all pending datagrams.
+ * all pending datagrams. For local:, a QSockLocal (QLocalSocket), whose
+ * connect is synchronous as in Qt, or a QSockLocalServer (QLocalServer).
  *
  * Exit status: 0 when the connection ended normally (for udp://, at the end
  * of stdin), 1 on a socket error, 2 on a usage error, 128 + N when killed by
@@ -428,14 +434,6 @@ parse_target (const char  *target,
   g_autoptr(GUri) uri = NULL;
   int uri_port;
 
-  if (g_strcmp0 (scheme, "local") == 0)
-    {
-      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                   "“%s”: local: is not supported yet; this version speaks tcp:// and udp:// "
-                   "(local: is planned for a later release)", target);
-      return FALSE;
-    }
-
   /* "localhost:80" peeks as scheme "localhost": no "//", not a URI. */
   if (scheme == NULL || strstr (target, "://") == NULL)
     {
@@ -452,8 +450,8 @@ parse_target (const char  *target,
   if (g_strcmp0 (scheme, "tcp") != 0 && g_strcmp0 (scheme, "udp") != 0)
     {
       g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                   "unsupported scheme “%s” in “%s”: this version speaks tcp:// and udp:// "
-                   "(local: is planned for a later release)", scheme, target);
+                   "unsupported scheme “%s” in “%s”: this version speaks tcp://, udp:// "
+                   "and local:", scheme, target);
       return FALSE;
     }
   *udp = strcmp (scheme, "udp") == 0;
@@ -937,6 +935,358 @@ run_udp_server (Cat        *cat,
   return cat->exit_status;
 }
 
+/* ---- local: -------------------------------------------------------------- */
+
+/* local:NAME and local:@NAME: a QSockLocal (QLocalSocket) or a
+ * QSockLocalServer (QLocalServer), carrying bytes both ways as for tcp://.
+ * Connecting is synchronous, as in Qt: connected, or error-occurred and the
+ * change back to unconnected, are emitted inside
+ * qsock_local_connect_to_server(). */
+typedef struct {
+  Cat              *cat;
+  QSockLocalServer *server;       /* --listen only */
+  QSockLocal       *socket;
+  guint             stdin_source;
+  gboolean          stdin_paused; /* by MAX_QUEUED, not by EOF */
+} Local;
+
+static void
+print_local_error (QSockLocalSocketError  code,
+                   const char            *text)
+{
+  g_printerr ("qsock-cat: %s (QSockLocalSocketError %s = %d)\n",
+              text, enum_value_name (QSOCK_TYPE_LOCAL_SOCKET_ERROR, code), (int) code);
+}
+
+/* Splits local:NAME (a path, or a name in the temporary directory) and
+ * local:@NAME (Linux's abstract namespace). */
+static gboolean
+parse_local_target (const char  *target,
+                    gboolean     listening,
+                    gboolean     user_only,
+                    char       **name,
+                    gboolean    *abstract,
+                    GError     **error)
+{
+  const char *rest = target + strlen ("local:");
+
+  *abstract = rest[0] == '@';
+  if (*abstract)
+    rest++;
+
+  if (rest[0] == '\0')
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   "“%s” needs a name: local:NAME, local:/PATH or local:@NAME", target);
+      return FALSE;
+    }
+  if (user_only && !listening)
+    {
+      g_set_error_literal (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                           "--user-only applies to --listen local:NAME");
+      return FALSE;
+    }
+  if (user_only && *abstract)
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   "--user-only needs a socket file: “%s” is in the abstract namespace, "
+                   "which has no permissions", target);
+      return FALSE;
+    }
+
+  *name = g_strdup (rest);
+  return TRUE;
+}
+
+/* Moves everything the socket has buffered to stdout; unread data stays
+ * readable after `disconnected`, as in Qt, so this also runs at the end. */
+static void
+local_drain (Local *local)
+{
+  char buffer[STDIN_CHUNK];
+  gint64 n;
+
+  /* A failed connect never opened the device. */
+  if (local->socket == NULL || !qsock_iodevice_is_open (QSOCK_IODEVICE (local->socket)))
+    return;
+
+  while ((n = qsock_iodevice_read (QSOCK_IODEVICE (local->socket), buffer, sizeof buffer)) > 0)
+    {
+      if (!write_all_stdout (buffer, (gsize) n))
+        {
+          qsock_local_abort (local->socket);
+          finish (local->cat, EXIT_FAILURE);
+          return;
+        }
+    }
+}
+
+static gboolean on_local_stdin_readable (int fd, GIOCondition condition, gpointer user_data);
+
+static void
+local_watch_stdin (Local *local)
+{
+  if (local->stdin_source != 0 || local->cat->finished)
+    return;
+
+  local->stdin_paused = FALSE;
+  local->stdin_source = g_unix_fd_add (STDIN_FILENO, G_IO_IN | G_IO_HUP | G_IO_ERR,
+                                       on_local_stdin_readable, local);
+}
+
+static gboolean
+on_local_stdin_readable (int          fd,
+                         GIOCondition condition,
+                         gpointer     user_data)
+{
+  Local *local = user_data;
+  QSockIODevice *device = QSOCK_IODEVICE (local->socket);
+  char buffer[STDIN_CHUNK];
+  ssize_t n;
+
+  /* The connection ended in this same main loop iteration. */
+  if (local->cat->finished)
+    {
+      local->stdin_source = 0;
+      return G_SOURCE_REMOVE;
+    }
+
+  n = read (fd, buffer, sizeof buffer);
+  if (n < 0 && (errno == EAGAIN || errno == EINTR))
+    return G_SOURCE_CONTINUE;
+
+  if (n < 0)
+    {
+      int errsv = errno;
+
+      g_printerr ("qsock-cat: cannot read stdin: %s\n", g_strerror (errsv));
+      local->stdin_source = 0;
+      qsock_local_abort (local->socket);
+      finish (local->cat, EXIT_FAILURE);
+      return G_SOURCE_REMOVE;
+    }
+
+  if (n == 0)
+    {
+      /* As Qt's disconnectFromServer(): what is queued is sent first, and
+       * the exit comes with `disconnected`. */
+      print_note (local->cat, "end of input, disconnecting (%" G_GINT64_FORMAT " bytes still queued)",
+                  qsock_iodevice_bytes_to_write (device));
+      local->stdin_source = 0;
+      qsock_local_disconnect_from_server (local->socket);
+      return G_SOURCE_REMOVE;
+    }
+
+  if (qsock_iodevice_write (device, buffer, n) != n)
+    {
+      print_local_error (qsock_local_get_error (local->socket),
+                         qsock_iodevice_get_error_string (device));
+      local->stdin_source = 0;
+      finish (local->cat, EXIT_FAILURE);
+      return G_SOURCE_REMOVE;
+    }
+
+  if (qsock_iodevice_bytes_to_write (device) > MAX_QUEUED)
+    {
+      local->stdin_source = 0;
+      local->stdin_paused = TRUE;
+      return G_SOURCE_REMOVE;
+    }
+
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+on_local_bytes_written (QSockIODevice *device,
+                        gint64         bytes,
+                        gpointer       user_data)
+{
+  Local *local = user_data;
+
+  if (local->stdin_paused && qsock_iodevice_bytes_to_write (device) <= MAX_QUEUED / 2)
+    local_watch_stdin (local);
+}
+
+static void
+on_local_ready_read (QSockIODevice *device,
+                     gpointer       user_data)
+{
+  local_drain (user_data);
+}
+
+static void
+on_local_state_changed (QSockLocal            *socket,
+                        QSockLocalSocketState  state,
+                        gpointer               user_data)
+{
+  Local *local = user_data;
+
+  print_note (local->cat, "state: %s", enum_value_nick (QSOCK_TYPE_LOCAL_SOCKET_STATE, state));
+}
+
+/* Who is at the other end: beyond Qt, from SO_PEERCRED. */
+static void
+note_peer (Local *local)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GCredentials) credentials = NULL;
+
+  if (!local->cat->verbose)
+    return;
+
+  credentials = qsock_local_get_peer_credentials (local->socket, &error);
+  if (credentials == NULL)
+    print_note (local->cat, "peer credentials unknown: %s", error->message);
+  else
+    print_note (local->cat, "peer is pid %ld, uid %ld",
+                (long) g_credentials_get_unix_pid (credentials, NULL),
+                (long) g_credentials_get_unix_user (credentials, NULL));
+}
+
+static void
+on_local_connected (QSockLocal *socket,
+                    gpointer    user_data)
+{
+  Local *local = user_data;
+
+  print_note (local->cat, "connected to local:%s%s",
+              (qsock_local_get_socket_options (socket) & QSOCK_LOCAL_SOCKET_OPTIONS_ABSTRACT_NAMESPACE) ? "@" : "",
+              qsock_local_get_full_server_name (socket));
+  note_peer (local);
+  local_watch_stdin (local);
+}
+
+static void
+on_local_disconnected (QSockLocal *socket,
+                       gpointer    user_data)
+{
+  Local *local = user_data;
+
+  print_note (local->cat, "disconnected");
+  local_drain (local);
+  finish (local->cat, EXIT_SUCCESS);
+}
+
+static void
+on_local_error_occurred (QSockLocal            *socket,
+                         QSockLocalSocketError  error,
+                         gpointer               user_data)
+{
+  Local *local = user_data;
+
+  /* The peer closing its end is the normal end: Qt calls it an error, but
+   * `disconnected` follows and we exit 0. */
+  if (error == QSOCK_LOCAL_SOCKET_ERROR_PEER_CLOSED)
+    {
+      print_note (local->cat, "%s", qsock_iodevice_get_error_string (QSOCK_IODEVICE (socket)));
+      return;
+    }
+
+  local_drain (local);
+  if (local->cat->finished)
+    return;
+  print_local_error (error, qsock_iodevice_get_error_string (QSOCK_IODEVICE (socket)));
+  finish (local->cat, EXIT_FAILURE);
+}
+
+static void
+local_adopt (Local      *local,
+             QSockLocal *socket)
+{
+  local->socket = socket;
+  g_signal_connect (socket, "ready-read", G_CALLBACK (on_local_ready_read), local);
+  g_signal_connect (socket, "bytes-written", G_CALLBACK (on_local_bytes_written), local);
+  g_signal_connect (socket, "state-changed", G_CALLBACK (on_local_state_changed), local);
+  g_signal_connect (socket, "connected", G_CALLBACK (on_local_connected), local);
+  g_signal_connect (socket, "disconnected", G_CALLBACK (on_local_disconnected), local);
+  g_signal_connect (socket, "error-occurred", G_CALLBACK (on_local_error_occurred), local);
+}
+
+static void
+on_local_new_connection (QSockLocalServer *server,
+                         gpointer          user_data)
+{
+  Local *local = user_data;
+  g_autoptr(QSockLocal) socket = qsock_local_server_next_pending_connection (server);
+
+  if (socket == NULL || local->socket != NULL)
+    return;
+
+  print_note (local->cat, "connection on local:%s%s",
+              (qsock_local_server_get_socket_options (server) & QSOCK_LOCAL_SERVER_OPTIONS_ABSTRACT_NAMESPACE) ? "@" : "",
+              qsock_local_server_get_full_server_name (server));
+  local_adopt (local, g_steal_pointer (&socket));
+  note_peer (local);
+
+  /* One client only: stop listening, which also removes the socket file.
+   * The accepted socket is not affected, as with QLocalServer::close(). */
+  qsock_local_server_close (server);
+
+  local_watch_stdin (local);
+  local_drain (local);
+}
+
+static int
+run_local (Cat        *cat,
+           const char *name,
+           gboolean    abstract,
+           gboolean    listening,
+           gboolean    user_only)
+{
+  Local local = { .cat = cat };
+
+  if (listening)
+    {
+      QSockLocalServerOptions options = QSOCK_LOCAL_SERVER_OPTIONS_NONE;
+
+      if (abstract)
+        options |= QSOCK_LOCAL_SERVER_OPTIONS_ABSTRACT_NAMESPACE;
+      if (user_only)
+        options |= QSOCK_LOCAL_SERVER_OPTIONS_USER_ACCESS;
+
+      local.server = qsock_local_server_new ();
+      qsock_local_server_set_socket_options (local.server, options);
+      g_signal_connect (local.server, "new-connection", G_CALLBACK (on_local_new_connection), &local);
+
+      /* No signal on failure: the server keeps its error. */
+      if (!qsock_local_server_listen (local.server, name))
+        {
+          print_socket_error (qsock_local_server_get_server_error (local.server),
+                              qsock_local_server_get_error_string (local.server));
+          finish (cat, EXIT_FAILURE);
+        }
+      else if (cat->verbose || (!abstract && !g_path_is_absolute (name)))
+        /* A relative name is placed in the temporary directory: say where. */
+        g_printerr ("qsock-cat: listening on local:%s%s\n", abstract ? "@" : "",
+                    qsock_local_server_get_full_server_name (local.server));
+    }
+  else
+    {
+      QSockLocal *socket = qsock_local_new ();
+
+      if (abstract)
+        qsock_local_set_socket_options (socket, QSOCK_LOCAL_SOCKET_OPTIONS_ABSTRACT_NAMESPACE);
+      local_adopt (&local, socket);
+
+      /* Synchronous, as in Qt: every handler above may run inside. */
+      qsock_local_connect_to_server (socket, name, QSOCK_OPEN_MODE_READ_WRITE);
+    }
+
+  if (!cat->finished)
+    g_main_loop_run (cat->loop);
+
+  g_clear_handle_id (&local.stdin_source, g_source_remove);
+  /* Disconnect first: disposing of a connected socket aborts it, and the
+   * signals that come with that must not reach the gone `local`. */
+  if (local.socket != NULL)
+    g_signal_handlers_disconnect_by_data (local.socket, &local);
+  if (local.server != NULL)
+    g_signal_handlers_disconnect_by_data (local.server, &local);
+  g_clear_object (&local.socket);
+  g_clear_object (&local.server);
+  return cat->exit_status;
+}
+
 static void
 cat_clear (Cat *cat)
 {
@@ -968,11 +1318,14 @@ main (int   argc,
 {
   gboolean listen_mode = FALSE;
   gboolean verbose = FALSE;
+  gboolean user_only = FALSE;
   const GOptionEntry entries[] = {
     { "listen", 'l', 0, G_OPTION_ARG_NONE, &listen_mode,
-      "Listen on ADDR:PORT: serve one TCP client, then exit; or receive datagrams", NULL },
+      "Listen on ADDR:PORT or local:NAME: serve one TCP or local client, then exit; or receive datagrams", NULL },
     { "verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose,
       "Print connection and state changes on stderr", NULL },
+    { "user-only", 0, 0, G_OPTION_ARG_NONE, &user_only,
+      "With --listen local:NAME, only this user may connect (socket file mode 0700)", NULL },
     G_OPTION_ENTRY_NULL
   };
   g_autoptr(GOptionContext) context = NULL;
@@ -980,13 +1333,16 @@ main (int   argc,
   g_autofree char *host = NULL;
   guint16 port = 0;
   gboolean udp = FALSE;
+  g_autofree char *local_name = NULL;
+  gboolean abstract = FALSE;
+  gboolean parsed = FALSE;
   Cat cat = { .exit_status = EXIT_SUCCESS, .stdin_flags = -1 };
   int status;
 
   /* The library's messages are translated (domain qsock-glib-1.0). */
   setlocale (LC_ALL, "");
 
-  context = g_option_context_new ("tcp://HOST:PORT | udp://HOST:PORT");
+  context = g_option_context_new ("tcp://HOST:PORT | udp://HOST:PORT | local:NAME");
   g_option_context_set_summary (context,
     "Connects stdin and stdout to a TCP peer, like netcat, through qsock-glib.\n"
     "With --listen, waits for one client on ADDR:PORT, serves it and exits when it\n"
@@ -996,13 +1352,20 @@ main (int   argc,
     "datagrams that come back are written to stdout; the end of stdin exits.\n"
     "With --listen udp://ADDR:PORT, the payload of each datagram received is\n"
     "written to stdout, and each line of stdin is sent as a reply to the last\n"
-    "sender (stdin is read from the first datagram on); it runs until stopped.");
+    "sender (stdin is read from the first datagram on); it runs until stopped.\n"
+    "\n"
+    "With local:NAME, the same as tcp:// over a local (Unix domain) socket: a\n"
+    "relative NAME is in the temporary directory ($TMPDIR or /tmp), an absolute\n"
+    "one is a path, and local:@NAME is in Linux's abstract namespace (no file).");
   g_option_context_set_description (context,
     "Addresses:\n"
     "  tcp://127.0.0.1:7777   tcp://localhost:7777   tcp://[::1]:7777\n"
     "  udp://127.0.0.1:7777   udp://[::1]:7777\n"
     "  --listen tcp://:7777 (or udp://:7777) listens on every address; port 0\n"
-    "  picks a free port (printed on stderr). local: is not supported yet.\n"
+    "  picks a free port (printed on stderr).\n"
+    "  local:/run/user/1000/app.sock   local:app.sock   local:@app\n"
+    "  --listen local:NAME fails if anything exists at the path (Qt's\n"
+    "  AddressInUseError); --user-only makes the socket file mode 0700.\n"
     "\n"
     "A line longer than a datagram can carry (65507 bytes over IPv4) fails with\n"
     "Qt's DatagramTooLargeError.\n"
@@ -1025,7 +1388,14 @@ main (int   argc,
       return EXIT_USAGE;
     }
 
-  if (!parse_target (argv[1], listen_mode, &udp, &host, &port, &error))
+  if (g_str_has_prefix (argv[1], "local:"))
+    parsed = parse_local_target (argv[1], listen_mode, user_only, &local_name, &abstract, &error);
+  else if (user_only)
+    g_set_error_literal (&error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                         "--user-only applies to --listen local:NAME");
+  else
+    parsed = parse_target (argv[1], listen_mode, &udp, &host, &port, &error);
+  if (!parsed)
     {
       g_printerr ("qsock-cat: %s\n", error->message);
       return EXIT_USAGE;
@@ -1042,7 +1412,9 @@ main (int   argc,
   g_unix_signal_add (SIGINT, on_sigint, &cat);
   g_unix_signal_add (SIGTERM, on_sigterm, &cat);
 
-  if (udp && listen_mode)
+  if (local_name != NULL)
+    status = run_local (&cat, local_name, abstract, listen_mode, user_only);
+  else if (udp && listen_mode)
     status = run_udp_server (&cat, host, port);
   else if (udp)
     status = run_udp_client (&cat, host, port);

@@ -489,7 +489,7 @@ else
 fi
 
 # 16-25. Usage errors exit 2 with a message; --help exits 0.
-check "local: is refused for now" 2 "local: is planned" -- "$cat_bin" local:server
+check "a local: address needs a name" 2 "needs a name: local:NAME" -- "$cat_bin" local:
 check "an address needs a port" 2 "needs a port" -- "$cat_bin" tcp://127.0.0.1
 check "a udp:// address needs a port" 2 "needs a port: udp://HOST:PORT" -- "$cat_bin" udp://127.0.0.1
 check "an address is required" 2 "expected one address" -- "$cat_bin"
@@ -499,6 +499,148 @@ check "qsock-cat --help" 0 "" -- "$cat_bin" --help
 check "qsock-echo-server rejects port 70000" 2 "not between 0 and 65535" -- "$echo_bin" --port 70000
 check "qsock-echo-server rejects a host name" 2 "is not an IP address" -- "$echo_bin" --address example.org
 check "qsock-echo-server --help" 0 "" -- "$echo_bin" --help
+
+# Local sockets: local:PATH, local:NAME (in $TMPDIR) and local:@NAME (Linux's
+# abstract namespace), a qsock-cat client against qsock-cat --listen.
+
+# start_local_listener TARGET [OPTION...]: qsock-cat --verbose --listen
+# TARGET with its stdin on a pipe held open as fd $to_local_listener; sets
+# $local_listener_pid; true once it reported where it listens.
+start_local_listener() {
+  local target=$1 i
+  shift
+  rm -f "$work/llisten.in" "$work/llisten.out" "$work/llisten.err"
+  mkfifo "$work/llisten.in"
+  timeout -k 5 60 "$cat_bin" --verbose "$@" --listen "$target" \
+    <"$work/llisten.in" >"$work/llisten.out" 2>"$work/llisten.err" &
+  local_listener_pid=$!
+  pids+=("$local_listener_pid")
+  exec {to_local_listener}>"$work/llisten.in"
+  for ((i = 0; i < 100; i++)); do
+    grep -q '^qsock-cat: listening on ' "$work/llisten.err" && return 0
+    kill -0 "$local_listener_pid" 2>/dev/null || return 1
+    sleep 0.1
+  done
+  return 1
+}
+
+# local_round_trip LISTEN_TARGET CLIENT_TARGET: the client sends
+# $work/local.lines and keeps its stdin open until the listener's answer
+# "pong" came back; both must exit 0 with the data intact. Sets
+# $local_result to "" or what went wrong.
+local_round_trip() {
+  local client client_status=0 listener_status=0 to_client
+  local_result="the listener did not start"
+  if ! start_local_listener "$1"; then
+    exec {to_local_listener}>&-
+    kill "$local_listener_pid" 2>/dev/null || true
+    wait "$local_listener_pid" 2>/dev/null || true
+    return 0
+  fi
+  rm -f "$work/lclient.in" "$work/lclient.out"
+  mkfifo "$work/lclient.in"
+  timeout -k 5 60 "$cat_bin" "$2" <"$work/lclient.in" >"$work/lclient.out" 2>"$work/lclient.err" &
+  client=$!
+  pids+=("$client")
+  exec {to_client}>"$work/lclient.in"
+  cat "$work/local.lines" >&"$to_client" 2>/dev/null || true
+  wait_for_size_while "$work/llisten.out" "$(stat -c %s "$work/local.lines")" "$client" "$local_listener_pid" || true
+  echo pong >&"$to_local_listener" 2>/dev/null || true
+  wait_for_size_while "$work/lclient.out" 5 "$client" "$local_listener_pid" || true
+  exec {to_client}>&-
+  wait "$client" || client_status=$?
+  exec {to_local_listener}>&-
+  wait "$local_listener_pid" || listener_status=$?
+  if ! cmp -s "$work/local.lines" "$work/llisten.out"; then
+    local_result="the listener received $(stat -c %s "$work/llisten.out") bytes, not the $(stat -c %s "$work/local.lines") sent"
+  elif [[ $(cat "$work/lclient.out") != pong ]]; then
+    local_result="the client received '$(head -c 200 "$work/lclient.out")'"
+  elif [[ $client_status != 0 || $listener_status != 0 ]]; then
+    local_result="client exit $client_status, listener $listener_status (expected 0 and 0)"
+  else
+    local_result=""
+  fi
+}
+
+seq -f 'line %.0f of the local: round trip' 1 40000 >"$work/local.lines"
+
+local_round_trip "local:$work/local.sock" "local:$work/local.sock"
+if [[ -n $local_result ]]; then
+  not_ok "local:PATH round trip: $local_result"
+  note "$work/lclient.err" "$work/llisten.err"
+elif [[ -e $work/local.sock ]]; then
+  not_ok "local:PATH round trip: the socket file is still there after the server closed"
+else
+  ok "local:PATH round trip both ways, socket file removed at the end"
+fi
+
+abstract_name="qsock-cat-test-$$-$RANDOM"
+local_round_trip "local:@$abstract_name" "local:@$abstract_name"
+if [[ -z $local_result ]] && grep -qF "listening on local:@$abstract_name" "$work/llisten.err"; then
+  ok "local:@NAME round trip both ways in the abstract namespace"
+else
+  not_ok "local:@NAME round trip: ${local_result:-the listener did not report local:@$abstract_name}"
+  note "$work/lclient.err" "$work/llisten.err"
+fi
+
+# A relative name lives in the temporary directory (g_get_tmp_dir()).
+mkdir "$work/tmpdir"
+TMPDIR=$work/tmpdir local_round_trip "local:relative.sock" "local:$work/tmpdir/relative.sock"
+if [[ -z $local_result ]] &&
+   grep -qF "listening on local:$work/tmpdir/relative.sock" "$work/llisten.err"; then
+  ok "local:NAME listens in \$TMPDIR"
+else
+  not_ok "local:NAME in \$TMPDIR: ${local_result:-the listener did not report $work/tmpdir/relative.sock}"
+  note "$work/lclient.err" "$work/llisten.err"
+fi
+
+# --user-only: the socket file is made with mode 0700.
+if start_local_listener "local:$work/private.sock" --user-only; then
+  mode=$(stat -c %a "$work/private.sock" 2>/dev/null || echo none)
+  user_status=0
+  timeout -k 5 60 "$cat_bin" "local:$work/private.sock" </dev/null >/dev/null 2>"$work/lclient.err" || user_status=$?
+  exec {to_local_listener}>&-
+  listener_status=0
+  wait "$local_listener_pid" || listener_status=$?
+  if [[ $mode == 700 && $user_status == 0 && $listener_status == 0 ]]; then
+    ok "--listen --user-only makes the socket file mode 0700"
+  else
+    not_ok "--user-only: mode $mode (expected 700), client exit $user_status, listener $listener_status"
+    note "$work/lclient.err" "$work/llisten.err"
+  fi
+else
+  exec {to_local_listener}>&-
+  not_ok "--user-only: the listener did not start"
+  note "$work/llisten.err"
+fi
+
+# Errors: the local error's text, name and number, or the server's
+# QSockSocketError, exit 1.
+check "local: to a missing name: server not found" 1 \
+  "qsock-cat: QLocalSocket::connectToServer: Invalid name (QSockLocalSocketError QSOCK_LOCAL_SOCKET_ERROR_SERVER_NOT_FOUND = 2)" \
+  -- "$cat_bin" "local:$work/nobody.sock"
+# A socket file nobody listens on (a server that died), and an abstract
+# name nobody has: Linux refuses both with ECONNREFUSED.
+/usr/bin/python3 -c 'import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' "$work/stale.sock"
+check "local: to a stale socket file: connection refused" 1 \
+  "qsock-cat: QLocalSocket::connectToServer: Connection refused (QSockLocalSocketError QSOCK_LOCAL_SOCKET_ERROR_CONNECTION_REFUSED = 0)" \
+  -- "$cat_bin" "local:$work/stale.sock"
+check "local:@ to a missing abstract name: connection refused" 1 \
+  "(QSockLocalSocketError QSOCK_LOCAL_SOCKET_ERROR_CONNECTION_REFUSED = 0)" \
+  -- "$cat_bin" "local:@$abstract_name-nobody"
+echo keep >"$work/existing"
+check "--listen local: on an existing file: address in use" 1 \
+  "qsock-cat: QLocalServer::listen: Address in use (QSockSocketError QSOCK_SOCKET_ERROR_ADDRESS_IN_USE = 8)" \
+  -- "$cat_bin" --listen "local:$work/existing"
+if [[ $(cat "$work/existing") == keep ]]; then
+  ok "--listen local: leaves an existing file alone"
+else
+  not_ok "--listen local: changed the existing file"
+fi
+check "--user-only needs --listen local:" 2 "--user-only applies to --listen local:NAME" \
+  -- "$cat_bin" --user-only "local:$work/local.sock"
+check "--user-only has no meaning in the abstract namespace" 2 "abstract namespace" \
+  -- "$cat_bin" --listen --user-only "local:@$abstract_name"
 
 echo "1..$count"
 (( failures == 0 ))
