@@ -19,4 +19,12 @@ socklen_t qsock_local_sockaddr  (const char         *full_name,
                                  gboolean            abstract,
                                  struct sockaddr_un *addr);
 
+/* A server hands its own names to the sockets it accepts: getsockname()
+ * on them may show where the socket was bound before it was linked into
+ * place. */
+struct _QSockLocal;
+void      qsock_local_set_names_internal (struct _QSockLocal *self,
+                                          const char         *name,
+                                          const char         *full_name);
+
 G_END_DECLS

@@ -231,6 +231,7 @@ qsock_local_server_real_incoming_connection (QSockLocalServer *self,
       close (fd);
       return;
     }
+  qsock_local_set_names_internal (socket, priv->server_name, priv->full_server_name);
   qsock_local_server_add_pending_connection (self, socket);
   /* Qt's QLocalServer emits newConnection() from incomingConnection(). */
   g_signal_emit (self, signals[NEW_CONNECTION], 0);

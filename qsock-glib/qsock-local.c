@@ -13,8 +13,9 @@
  * then %QSOCK_LOCAL_SOCKET_STATE_CONNECTED) and #QSockLocal::connected, or
  * #QSockLocal::error-occurred and the change back to
  * %QSOCK_LOCAL_SOCKET_STATE_UNCONNECTED, before it returns. Only a server
- * whose backlog is full keeps the socket connecting; it then retries when
- * the socket becomes writable, for up to 30 seconds.
+ * whose backlog is full keeps the socket connecting; it then retries
+ * every 10 ms (the kernel gives no wakeup when room appears), for up to 30
+ * seconds.
  *
  * A relative name is looked up in the temporary directory
  * (g_get_tmp_dir(), so `$TMPDIR` or `/tmp`), an absolute one is used as it
@@ -68,6 +69,9 @@
 #include "qsock-watch-private.h"
 
 #define CONNECT_TIMEOUT_MS 30000
+/* A full backlog sends no wakeup when room appears (an unconnected Unix
+ * socket always polls writable), so connecting retries on a timer. */
+#define CONNECT_RETRY_MS   10
 
 struct _QSockLocal
 {
@@ -83,7 +87,7 @@ struct _QSockLocal
 
   /* Connecting to a server whose backlog is full (EAGAIN) */
   int                     connecting_fd;
-  QSockWatch             *connecting_watch;
+  GSource                *connecting_retry;
   GSource                *connecting_timer;
   QSockOpenMode           connecting_mode;
   struct sockaddr_un      connecting_addr;
@@ -171,6 +175,14 @@ set_names (QSockLocal *self,
       self->full_server_name = g_strdup (full_name);
       g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_FULL_SERVER_NAME]);
     }
+}
+
+void
+qsock_local_set_names_internal (QSockLocal *self,
+                                const char *name,
+                                const char *full_name)
+{
+  set_names (self, name, full_name);
 }
 
 char *
@@ -302,7 +314,11 @@ on_inner_disconnected (QSockAbstract *inner,
 static void
 stop_connecting (QSockLocal *self)
 {
-  g_clear_pointer (&self->connecting_watch, qsock_watch_free);
+  if (self->connecting_retry != NULL)
+    {
+      g_source_destroy (self->connecting_retry);
+      g_clear_pointer (&self->connecting_retry, g_source_unref);
+    }
   if (self->connecting_timer != NULL)
     {
       g_source_destroy (self->connecting_timer);
@@ -397,14 +413,15 @@ try_connect (QSockLocal *self)
   return TRUE;
 }
 
-static void
-on_connecting_ready (gpointer     user_data,
-                     GIOCondition ready)
+static gboolean
+on_connecting_retry (gpointer user_data)
 {
   QSockLocal *self = g_object_ref (user_data);
 
+  /* try_connect() ends the retries itself on success or failure. */
   try_connect (self);
   g_object_unref (self);
+  return G_SOURCE_CONTINUE;
 }
 
 static gboolean
@@ -422,9 +439,10 @@ on_connecting_timeout (gpointer user_data)
 static void
 wait_for_backlog (QSockLocal *self)
 {
-  self->connecting_watch = qsock_watch_new (self->context, self->connecting_fd,
-                                            "[qsock] local connect", on_connecting_ready, self);
-  qsock_watch_set_interest (self->connecting_watch, G_IO_OUT);
+  self->connecting_retry = g_timeout_source_new (CONNECT_RETRY_MS);
+  g_source_set_name (self->connecting_retry, "[qsock] local connect retry");
+  g_source_set_callback (self->connecting_retry, on_connecting_retry, self, NULL);
+  g_source_attach (self->connecting_retry, self->context);
   self->connecting_timer = g_timeout_source_new (CONNECT_TIMEOUT_MS);
   g_source_set_name (self->connecting_timer, "[qsock] local connect timeout");
   g_source_set_callback (self->connecting_timer, on_connecting_timeout, self, NULL);
@@ -1155,9 +1173,10 @@ describe_socket (QSockLocal *self,
  * @state: the state to take (usually %QSOCK_LOCAL_SOCKET_STATE_CONNECTED)
  * @mode: how to open the device
  *
- * Wraps an existing Unix socket, as Qt's `setSocketDescriptor()`; the
- * server name comes from the address the descriptor is bound or connected
- * to.
+ * Wraps an existing Unix socket, as Qt's `setSocketDescriptor()`: the
+ * device opens and the state is taken without #QSockLocal::state-changed,
+ * as in Qt. The server name comes from the address the descriptor is bound
+ * or connected to.
  *
  * Returns: %TRUE on success; %FALSE (changing nothing) if @fd is not a socket
  *
@@ -1169,19 +1188,28 @@ qsock_local_set_socket_descriptor (QSockLocal           *self,
                                    QSockLocalSocketState state,
                                    QSockOpenMode         mode)
 {
+  QSockLocalSocketState previous;
+
   g_return_val_if_fail (QSOCK_IS_LOCAL (self), FALSE);
 
   stop_connecting (self);
+
+  /* Qt takes the state without stateChanged(), then hands the descriptor
+   * to its inner socket, whose own change is then no change. */
+  previous = self->state;
+  self->state = state;
   if (!qsock_abstract_set_socket_descriptor (self->inner, fd, (QSockSocketState) state, mode))
     {
+      self->state = previous;
       set_error (self, QSOCK_LOCAL_SOCKET_ERROR_UNSUPPORTED_SOCKET_OPERATION, "QLocalSocket",
                  qsock_local_message (QSOCK_LOCAL_SOCKET_ERROR_UNSUPPORTED_SOCKET_OPERATION));
       return FALSE;
     }
+  if (previous != state)
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STATE]);
 
   qsock_iodevice_open_device (QSOCK_IODEVICE (self), mode);
   describe_socket (self, fd);
-  set_state (self, state);
   return TRUE;
 }
 
@@ -1231,11 +1259,13 @@ qsock_local_wait_for_connected (QSockLocal *self,
   deadline = msecs < 0 ? -1 : g_get_monotonic_time () + (gint64) msecs * 1000;
   while (self->state == QSOCK_LOCAL_SOCKET_STATE_CONNECTING && self->connecting_fd >= 0)
     {
-      gint64 left = deadline < 0 ? -1 : MAX (deadline - g_get_monotonic_time (), 0);
+      gint64 left = deadline < 0 ? G_MAXINT64 : deadline - g_get_monotonic_time ();
 
-      if (qsock_fd_wait (self->connecting_fd, G_IO_OUT, left) == 0)
+      if (try_connect (self))
+        break;
+      if (left <= 0)
         return FALSE;
-      try_connect (self);
+      g_usleep (MIN (left, CONNECT_RETRY_MS * 1000));
     }
   return self->state == QSOCK_LOCAL_SOCKET_STATE_CONNECTED;
 }

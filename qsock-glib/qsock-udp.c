@@ -213,7 +213,14 @@ qsock_udp_has_pending_datagrams (QSockUdp *self)
 
   /* As Qt: a datagram (too big for the byte counts too); a pending error
    * such as an ICMP refusal is not a datagram. */
-  return n >= 0 || errno == EMSGSIZE;
+  if (n >= 0 || errno == EMSGSIZE)
+    return TRUE;
+
+  /* Nothing to read: the next datagram must get its ready-read even though
+   * none was read (Qt would wait for a read, and a handler that loops on
+   * this call alone would never hear from the socket again). */
+  qsock_abstract_datagram_consumed (QSOCK_ABSTRACT (self));
+  return FALSE;
 }
 
 /**
@@ -305,11 +312,15 @@ receive_one (QSockUdp      *self,
 
   if (datagram != NULL)
     {
+      gboolean v6_socket = family_of (self) == G_SOCKET_FAMILY_IPV6;
+
       for (struct cmsghdr *c = CMSG_FIRSTHDR (&msg); c != NULL; c = CMSG_NXTHDR (&msg, c))
         {
           g_autoptr(GInetAddress) dest = NULL;
 
-          if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO)
+          /* A dual-stack socket gets both forms for IPv4 traffic; the IPv6
+           * one (a v4-mapped address) matches how it reports the sender. */
+          if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO && !v6_socket)
             {
               struct in_pktinfo info;
 
@@ -490,6 +501,14 @@ ensure_bound (QSockUdp *self)
   return qsock_abstract_bind (QSOCK_ABSTRACT (self), NULL, 0, QSOCK_BIND_FLAGS_DEFAULT_FOR_PLATFORM);
 }
 
+static gboolean
+is_v4_mapped_sockaddr (const struct sockaddr_storage *ss)
+{
+  const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *) ss;
+
+  return ss->ss_family == AF_INET6 && IN6_IS_ADDR_V4MAPPED (&sin6->sin6_addr);
+}
+
 /* Sends one datagram; the control data carries the hop limit, interface
  * and source address of @datagram when given. */
 static gint64
@@ -530,8 +549,11 @@ send_one (QSockUdp      *self,
       int hops = qsock_datagram_get_hop_limit (datagram);
       guint ifindex = qsock_datagram_get_interface_index (datagram);
       g_autoptr(GInetAddress) source = qsock_datagram_get_sender_address (datagram);
-      gboolean v6 = family == G_SOCKET_FAMILY_IPV6 &&
-                    (address == NULL || g_inet_address_get_family (address) == G_SOCKET_FAMILY_IPV6);
+      /* The kernel takes the packet info in the socket's family (IPv4
+       * traffic on a dual-stack socket as v4-mapped), but the hop limit in
+       * the family the packet goes out in. */
+      gboolean v6 = family == G_SOCKET_FAMILY_IPV6;
+      gboolean v4_packet = !v6 || (msg.msg_name != NULL && is_v4_mapped_sockaddr (&to));
       struct cmsghdr *c;
       gsize used = 0;
 
@@ -542,8 +564,8 @@ send_one (QSockUdp      *self,
 
       if (hops >= 0)
         {
-          c->cmsg_level = v6 ? IPPROTO_IPV6 : IPPROTO_IP;
-          c->cmsg_type = v6 ? IPV6_HOPLIMIT : IP_TTL;
+          c->cmsg_level = v4_packet ? IPPROTO_IP : IPPROTO_IPV6;
+          c->cmsg_type = v4_packet ? IP_TTL : IPV6_HOPLIMIT;
           c->cmsg_len = CMSG_LEN (sizeof (int));
           memcpy (CMSG_DATA (c), &hops, sizeof hops);
           used += CMSG_SPACE (sizeof (int));
@@ -558,6 +580,14 @@ send_one (QSockUdp      *self,
               info.ipi6_ifindex = ifindex;
               if (source != NULL && g_inet_address_get_family (source) == G_SOCKET_FAMILY_IPV6)
                 memcpy (&info.ipi6_addr, g_inet_address_to_bytes (source), 16);
+              else if (v4_packet)
+                {
+                  /* IPv4 traffic needs a v4-mapped source (::ffff:0.0.0.0 for any). */
+                  info.ipi6_addr.s6_addr[10] = 0xff;
+                  info.ipi6_addr.s6_addr[11] = 0xff;
+                  if (source != NULL)
+                    memcpy (&info.ipi6_addr.s6_addr[12], g_inet_address_to_bytes (source), 4);
+                }
               c->cmsg_level = IPPROTO_IPV6;
               c->cmsg_type = IPV6_PKTINFO;
               c->cmsg_len = CMSG_LEN (sizeof info);

@@ -424,6 +424,7 @@ qsock_fd_wait (int fd, GIOCondition interest, gint64 timeout_us)
 {
   gint64 deadline = timeout_us < 0 ? -1 : g_get_monotonic_time () + timeout_us;
 
+  /* A zero timeout still looks once, as Qt's waits do. */
   for (;;)
     {
       struct pollfd pfd = { .fd = fd, .events = interest, .revents = 0 };
@@ -431,19 +432,14 @@ qsock_fd_wait (int fd, GIOCondition interest, gint64 timeout_us)
       int r;
 
       if (deadline >= 0)
-        {
-          gint64 left = deadline - g_get_monotonic_time ();
-          if (left <= 0)
-            return 0;
-          timeout_ms = (int) MIN ((left + 999) / 1000, G_MAXINT);
-        }
+        timeout_ms = (int) MIN ((MAX (deadline - g_get_monotonic_time (), 0) + 999) / 1000, G_MAXINT);
 
       r = poll (&pfd, 1, timeout_ms);
       if (r > 0)
         return pfd.revents;
-      if (r == 0 && deadline >= 0 && g_get_monotonic_time () >= deadline)
+      if (r == 0)
         return 0;
-      if (r < 0 && errno != EINTR)
+      if (errno != EINTR)
         return G_IO_ERR;
     }
 }
