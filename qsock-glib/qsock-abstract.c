@@ -39,6 +39,8 @@
  */
 #include "config.h"
 
+#include "qsock-async-private.h"
+
 #include <errno.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -2529,4 +2531,187 @@ qsock_abstract_wait_for_disconnected (QSockAbstract *self,
         }
     }
   return priv->state == QSOCK_SOCKET_STATE_UNCONNECTED;
+}
+
+/* Asynchronous connecting and waiting, for scripts and GIO-style code */
+
+static const char * const state_signals[] = { "state-changed", NULL };
+static const char * const connect_signals[] = { "state-changed", "error-occurred", NULL };
+
+typedef struct
+{
+  char                     *host_name;
+  guint16                   port;
+  QSockOpenMode             mode;
+  QSockNetworkLayerProtocol protocol;
+} ConnectArgs;
+
+static void
+connect_args_free (gpointer data)
+{
+  ConnectArgs *args = data;
+
+  g_free (args->host_name);
+  g_free (args);
+}
+
+static void
+connect_begin (gpointer self,
+               GTask   *task)
+{
+  ConnectArgs *args = g_task_get_task_data (task);
+
+  qsock_abstract_connect_to_host (self, args->host_name, args->port, args->mode, args->protocol);
+}
+
+static gboolean
+connect_step (gpointer self,
+              GTask   *task)
+{
+  QSockAbstractPrivate *priv = PRIV (QSOCK_ABSTRACT (self));
+
+  if (priv->state == QSOCK_SOCKET_STATE_CONNECTED)
+    {
+      g_task_return_boolean (task, TRUE);
+      return TRUE;
+    }
+  /* Qt changes the state before it emits the error: wait for the error,
+   * unless the attempt ended without one (aborted, the device closed). */
+  if (priv->state == QSOCK_SOCKET_STATE_UNCONNECTED &&
+      (priv->error != QSOCK_SOCKET_ERROR_UNKNOWN_SOCKET || !qsock_iodevice_is_open (self)))
+    {
+      g_task_return_error (task, qsock_async_error_new (priv->error,
+                                                        qsock_iodevice_get_error_string (self)));
+      return TRUE;
+    }
+  return FALSE;
+}
+
+static void
+connect_cancelled (gpointer self)
+{
+  qsock_abstract_abort (self);
+}
+
+/**
+ * qsock_abstract_connect_to_host_async:
+ * @self: a #QSockAbstract
+ * @host_name: a host name or an IP literal
+ * @port: the port
+ * @mode: how to open the device
+ * @protocol: which addresses to use
+ * @cancellable: (nullable): a #GCancellable; cancelling aborts the attempt
+ * @callback: (scope async): called once connected or failed
+ * @user_data: (closure): data for @callback
+ *
+ * Starts qsock_abstract_connect_to_host() (with all its signals) and
+ * completes when the socket is connected or the attempt failed; the
+ * failure is the socket's error in the %QSOCK_SOCKET_ERROR domain.
+ * Cancelling aborts the attempt (the socket ends unconnected).
+ *
+ * Since: 1.0
+ */
+void
+qsock_abstract_connect_to_host_async (QSockAbstract            *self,
+                                      const char               *host_name,
+                                      guint16                   port,
+                                      QSockOpenMode             mode,
+                                      QSockNetworkLayerProtocol protocol,
+                                      GCancellable             *cancellable,
+                                      GAsyncReadyCallback       callback,
+                                      gpointer                  user_data)
+{
+  ConnectArgs *args;
+
+  g_return_if_fail (QSOCK_IS_ABSTRACT (self));
+  g_return_if_fail (host_name != NULL);
+
+  args = g_new0 (ConnectArgs, 1);
+  args->host_name = g_strdup (host_name);
+  args->port = port;
+  args->mode = mode;
+  args->protocol = protocol;
+  qsock_async_start (self, "qsock_abstract_connect_async", cancellable, callback, user_data,
+                     qsock_abstract_connect_to_host_async, args, connect_args_free,
+                     connect_begin, connect_step, connect_cancelled, connect_signals);
+}
+
+/**
+ * qsock_abstract_connect_to_host_finish:
+ * @self: a #QSockAbstract
+ * @result: the result
+ * @error: return location for a #GError
+ *
+ * Finishes qsock_abstract_connect_to_host_async().
+ *
+ * Returns: %TRUE if connected
+ *
+ * Since: 1.0
+ */
+gboolean
+qsock_abstract_connect_to_host_finish (QSockAbstract *self,
+                                       GAsyncResult  *result,
+                                       GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+static gboolean
+disconnected_step (gpointer self,
+                   GTask   *task)
+{
+  if (PRIV (QSOCK_ABSTRACT (self))->state != QSOCK_SOCKET_STATE_UNCONNECTED)
+    return FALSE;
+  g_task_return_boolean (task, TRUE);
+  return TRUE;
+}
+
+/**
+ * qsock_abstract_wait_for_disconnected_async:
+ * @self: a #QSockAbstract
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: (scope async): called once the socket is unconnected
+ * @user_data: (closure): data for @callback
+ *
+ * Completes when the state becomes %QSOCK_SOCKET_STATE_UNCONNECTED (the
+ * peer closed, or a disconnect finished writing), the asynchronous form of
+ * qsock_abstract_wait_for_disconnected(). Cancelling changes nothing.
+ *
+ * Since: 1.0
+ */
+void
+qsock_abstract_wait_for_disconnected_async (QSockAbstract       *self,
+                                            GCancellable        *cancellable,
+                                            GAsyncReadyCallback  callback,
+                                            gpointer             user_data)
+{
+  g_return_if_fail (QSOCK_IS_ABSTRACT (self));
+
+  qsock_async_start (self, "qsock_abstract_disconnected_async", cancellable, callback, user_data,
+                     qsock_abstract_wait_for_disconnected_async, NULL, NULL,
+                     NULL, disconnected_step, NULL, state_signals);
+}
+
+/**
+ * qsock_abstract_wait_for_disconnected_finish:
+ * @self: a #QSockAbstract
+ * @result: the result
+ * @error: return location for a #GError
+ *
+ * Finishes qsock_abstract_wait_for_disconnected_async().
+ *
+ * Returns: %TRUE once disconnected; %FALSE with @error if cancelled
+ *
+ * Since: 1.0
+ */
+gboolean
+qsock_abstract_wait_for_disconnected_finish (QSockAbstract *self,
+                                             GAsyncResult  *result,
+                                             GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
 }

@@ -131,4 +131,27 @@ QSOCK_AVAILABLE_IN_1_0
 gboolean         qsock_abstract_wait_for_disconnected  (QSockAbstract            *self,
                                                         int                       msecs);
 
+QSOCK_AVAILABLE_IN_1_0
+void             qsock_abstract_connect_to_host_async      (QSockAbstract            *self,
+                                                            const char               *host_name,
+                                                            guint16                   port,
+                                                            QSockOpenMode             mode,
+                                                            QSockNetworkLayerProtocol protocol,
+                                                            GCancellable             *cancellable,
+                                                            GAsyncReadyCallback       callback,
+                                                            gpointer                  user_data);
+QSOCK_AVAILABLE_IN_1_0
+gboolean         qsock_abstract_connect_to_host_finish     (QSockAbstract            *self,
+                                                            GAsyncResult             *result,
+                                                            GError                  **error);
+QSOCK_AVAILABLE_IN_1_0
+void             qsock_abstract_wait_for_disconnected_async  (QSockAbstract          *self,
+                                                              GCancellable           *cancellable,
+                                                              GAsyncReadyCallback     callback,
+                                                              gpointer                user_data);
+QSOCK_AVAILABLE_IN_1_0
+gboolean         qsock_abstract_wait_for_disconnected_finish (QSockAbstract          *self,
+                                                              GAsyncResult           *result,
+                                                              GError                **error);
+
 G_END_DECLS

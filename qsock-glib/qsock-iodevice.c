@@ -33,6 +33,8 @@
 #include "qsock-iodevice-private.h"
 #include "qsock-enum-types.h"
 #include "qsock-error-private.h"
+#include "qsock-async-private.h"
+#include "qsock-error.h"
 
 typedef struct
 {
@@ -48,6 +50,7 @@ typedef struct
   guint         transaction_started : 1;
   guint         emitting_ready_read : 1;
   guint         emitting_bytes_written : 1;
+  guint         read_channel_done : 1;   /* no more data will arrive */
 } QSockIODevicePrivate;
 
 G_DEFINE_ABSTRACT_TYPE_WITH_PRIVATE (QSockIODevice, qsock_iodevice, G_TYPE_OBJECT)
@@ -132,6 +135,7 @@ qsock_iodevice_open_device (QSockIODevice *self,
   qsock_buffer_clear (priv->write_buffer);
   priv->transaction_started = FALSE;
   priv->transaction_pos = 0;
+  priv->read_channel_done = FALSE;
   qsock_iodevice_set_error_string (self, NULL);
   set_open_mode (self, mode);
 }
@@ -172,6 +176,7 @@ qsock_iodevice_emit_bytes_written (QSockIODevice *self,
 void
 qsock_iodevice_emit_read_channel_finished (QSockIODevice *self)
 {
+  PRIV (self)->read_channel_done = TRUE;
   g_signal_emit (self, signals[READ_CHANNEL_FINISHED], 0);
 }
 
@@ -1468,4 +1473,246 @@ qsock_iodevice_is_transaction_started (QSockIODevice *self)
   g_return_val_if_fail (QSOCK_IS_IODEVICE (self), FALSE);
 
   return PRIV (self)->transaction_started;
+}
+
+/* Asynchronous reading and flushing, for scripts and GIO-style code */
+
+static const char * const read_signals[] = { "ready-read", "read-channel-finished", "about-to-close", NULL };
+static const char * const write_signals[] = { "bytes-written", "read-channel-finished", "about-to-close", NULL };
+
+/* Data cannot come any more: the connection ended or the device closed. */
+static gboolean
+input_ended (QSockIODevice *self)
+{
+  return PRIV (self)->read_channel_done || PRIV (self)->open_mode == QSOCK_OPEN_MODE_NOT_OPEN;
+}
+
+static gboolean
+read_line_step (gpointer self,
+                GTask   *task)
+{
+  gint64 max_size = *(gint64 *) g_task_get_task_data (task);
+  gint64 available = qsock_iodevice_bytes_available (self);
+
+  if (qsock_iodevice_can_read_line (self) || (max_size > 0 && available >= max_size - 1) ||
+      (input_ended (self) && qsock_iodevice_is_readable (self)))
+    {
+      g_task_return_pointer (task, qsock_iodevice_read_line_bytes (self, max_size),
+                             (GDestroyNotify) g_bytes_unref);
+      return TRUE;
+    }
+  if (input_ended (self))
+    {
+      g_task_return_new_error (task, QSOCK_SOCKET_ERROR, QSOCK_SOCKET_ERROR_OPERATION, "%s",
+                               qsock_iodevice_get_error_string (self));
+      return TRUE;
+    }
+  return FALSE;
+}
+
+/**
+ * qsock_iodevice_read_line_async:
+ * @self: a #QSockIODevice
+ * @max_size: 0 for no limit; otherwise at most @max_size - 1 bytes
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: (scope async): called when a line is ready
+ * @user_data: (closure): data for @callback
+ *
+ * Waits until a whole line can be read (or @max_size - 1 bytes), without
+ * blocking, then reads it as qsock_iodevice_read_line_bytes(). When the
+ * connection ends first, the rest of the data is the result (empty at the
+ * end of the stream). Cancelling consumes nothing. One read at a time: a
+ * second call while one is pending fails with %G_IO_ERROR_PENDING.
+ *
+ * Since: 1.0
+ */
+void
+qsock_iodevice_read_line_async (QSockIODevice       *self,
+                                gint64               max_size,
+                                GCancellable        *cancellable,
+                                GAsyncReadyCallback  callback,
+                                gpointer             user_data)
+{
+  g_return_if_fail (QSOCK_IS_IODEVICE (self));
+  g_return_if_fail (max_size == 0 || max_size >= 2);
+
+  qsock_async_start (self, "qsock_iodevice_read_async", cancellable, callback, user_data,
+                     qsock_iodevice_read_line_async, g_memdup2 (&max_size, sizeof max_size), g_free,
+                     NULL, read_line_step, NULL, read_signals);
+}
+
+/**
+ * qsock_iodevice_read_line_finish:
+ * @self: a #QSockIODevice
+ * @result: the result
+ * @error: return location for a #GError
+ *
+ * Finishes qsock_iodevice_read_line_async().
+ *
+ * Returns: (transfer full): the line, empty at the end of the stream; %NULL
+ *   with @error set on failure
+ *
+ * Since: 1.0
+ */
+GBytes *
+qsock_iodevice_read_line_finish (QSockIODevice *self,
+                                 GAsyncResult  *result,
+                                 GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == qsock_iodevice_read_line_async, NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+static gboolean
+read_exactly_step (gpointer self,
+                   GTask   *task)
+{
+  gint64 size = *(gint64 *) g_task_get_task_data (task);
+
+  if (qsock_iodevice_bytes_available (self) >= size)
+    {
+      g_task_return_pointer (task, qsock_iodevice_read_bytes (self, size), (GDestroyNotify) g_bytes_unref);
+      return TRUE;
+    }
+  if (input_ended (self))
+    {
+      g_task_return_new_error (task, QSOCK_SOCKET_ERROR, QSOCK_SOCKET_ERROR_REMOTE_HOST_CLOSED, "%s",
+                               qsock_message (QSOCK_MSG_REMOTE_CLOSED));
+      return TRUE;
+    }
+  return FALSE;
+}
+
+/**
+ * qsock_iodevice_read_exactly_async:
+ * @self: a #QSockIODevice
+ * @size: how many bytes to read
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: (scope async): called when @size bytes are there
+ * @user_data: (closure): data for @callback
+ *
+ * Waits until @size bytes can be read, then reads them. If the connection
+ * ends first it fails with %QSOCK_SOCKET_ERROR_REMOTE_HOST_CLOSED and
+ * consumes nothing; so does cancelling. A read buffer limit smaller than
+ * @size can never be met: that fails at once with
+ * %QSOCK_SOCKET_ERROR_OPERATION.
+ *
+ * Since: 1.0
+ */
+void
+qsock_iodevice_read_exactly_async (QSockIODevice       *self,
+                                   gint64               size,
+                                   GCancellable        *cancellable,
+                                   GAsyncReadyCallback  callback,
+                                   gpointer             user_data)
+{
+  gint64 limit = 0;
+
+  g_return_if_fail (QSOCK_IS_IODEVICE (self));
+  g_return_if_fail (size >= 0);
+
+  if (g_object_class_find_property (G_OBJECT_GET_CLASS (self), "read-buffer-size") != NULL)
+    g_object_get (self, "read-buffer-size", &limit, NULL);
+  if (limit > 0 && size > limit)
+    {
+      g_task_report_new_error (self, callback, user_data, qsock_iodevice_read_exactly_async,
+                               QSOCK_SOCKET_ERROR, QSOCK_SOCKET_ERROR_OPERATION, "%s",
+                               qsock_message (QSOCK_MSG_UNSUPPORTED));
+      return;
+    }
+
+  qsock_async_start (self, "qsock_iodevice_read_async", cancellable, callback, user_data,
+                     qsock_iodevice_read_exactly_async, g_memdup2 (&size, sizeof size), g_free,
+                     NULL, read_exactly_step, NULL, read_signals);
+}
+
+/**
+ * qsock_iodevice_read_exactly_finish:
+ * @self: a #QSockIODevice
+ * @result: the result
+ * @error: return location for a #GError
+ *
+ * Finishes qsock_iodevice_read_exactly_async().
+ *
+ * Returns: (transfer full): exactly the bytes asked for, or %NULL with
+ *   @error set
+ *
+ * Since: 1.0
+ */
+GBytes *
+qsock_iodevice_read_exactly_finish (QSockIODevice *self,
+                                    GAsyncResult  *result,
+                                    GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+static gboolean
+flush_step (gpointer self,
+            GTask   *task)
+{
+  if (qsock_iodevice_bytes_to_write (self) == 0)
+    {
+      g_task_return_boolean (task, TRUE);
+      return TRUE;
+    }
+  if (input_ended (self) && !qsock_iodevice_is_open (self))
+    {
+      g_task_return_new_error (task, QSOCK_SOCKET_ERROR, QSOCK_SOCKET_ERROR_OPERATION, "%s",
+                               qsock_iodevice_get_error_string (self));
+      return TRUE;
+    }
+  return FALSE;
+}
+
+/**
+ * qsock_iodevice_flush_async:
+ * @self: a #QSockIODevice
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: (scope async): called when everything queued was written
+ * @user_data: (closure): data for @callback
+ *
+ * Waits until every queued byte has been written to the system (the
+ * asynchronous form of looping on qsock_iodevice_wait_for_bytes_written()).
+ * Cancelling leaves the queue as it is.
+ *
+ * Since: 1.0
+ */
+void
+qsock_iodevice_flush_async (QSockIODevice       *self,
+                            GCancellable        *cancellable,
+                            GAsyncReadyCallback  callback,
+                            gpointer             user_data)
+{
+  g_return_if_fail (QSOCK_IS_IODEVICE (self));
+
+  qsock_async_start (self, "qsock_iodevice_flush_async", cancellable, callback, user_data,
+                     qsock_iodevice_flush_async, NULL, NULL, NULL, flush_step, NULL, write_signals);
+}
+
+/**
+ * qsock_iodevice_flush_finish:
+ * @self: a #QSockIODevice
+ * @result: the result
+ * @error: return location for a #GError
+ *
+ * Finishes qsock_iodevice_flush_async().
+ *
+ * Returns: %TRUE when all was written; %FALSE with @error set if the
+ *   device closed with data still queued
+ *
+ * Since: 1.0
+ */
+gboolean
+qsock_iodevice_flush_finish (QSockIODevice *self,
+                             GAsyncResult  *result,
+                             GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
 }

@@ -8,7 +8,7 @@
 #error "Only <qsock-glib/qsock.h> can be included directly."
 #endif
 
-#include <glib-object.h>
+#include <gio/gio.h>
 #include "qsock-version.h"
 #include "qsock-types.h"
 
@@ -170,5 +170,35 @@ QSOCK_AVAILABLE_IN_1_0
 void          qsock_iodevice_rollback_transaction   (QSockIODevice *self);
 QSOCK_AVAILABLE_IN_1_0
 gboolean      qsock_iodevice_is_transaction_started (QSockIODevice *self);
+
+QSOCK_AVAILABLE_IN_1_0
+void          qsock_iodevice_read_line_async        (QSockIODevice       *self,
+                                                     gint64               max_size,
+                                                     GCancellable        *cancellable,
+                                                     GAsyncReadyCallback  callback,
+                                                     gpointer             user_data);
+QSOCK_AVAILABLE_IN_1_0
+GBytes       *qsock_iodevice_read_line_finish       (QSockIODevice       *self,
+                                                     GAsyncResult        *result,
+                                                     GError             **error);
+QSOCK_AVAILABLE_IN_1_0
+void          qsock_iodevice_read_exactly_async     (QSockIODevice       *self,
+                                                     gint64               size,
+                                                     GCancellable        *cancellable,
+                                                     GAsyncReadyCallback  callback,
+                                                     gpointer             user_data);
+QSOCK_AVAILABLE_IN_1_0
+GBytes       *qsock_iodevice_read_exactly_finish    (QSockIODevice       *self,
+                                                     GAsyncResult        *result,
+                                                     GError             **error);
+QSOCK_AVAILABLE_IN_1_0
+void          qsock_iodevice_flush_async            (QSockIODevice       *self,
+                                                     GCancellable        *cancellable,
+                                                     GAsyncReadyCallback  callback,
+                                                     gpointer             user_data);
+QSOCK_AVAILABLE_IN_1_0
+gboolean      qsock_iodevice_flush_finish           (QSockIODevice       *self,
+                                                     GAsyncResult        *result,
+                                                     GError             **error);
 
 G_END_DECLS

@@ -49,6 +49,8 @@
  */
 #include "config.h"
 
+#include "qsock-async-private.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
@@ -61,6 +63,7 @@
 #include "qsock-local-server.h"
 #include "qsock-local-private.h"
 #include "qsock-enum-types.h"
+#include "qsock-error.h"
 #include "qsock-error-private.h"
 #include "qsock-socket-private.h"
 #include "qsock-watch-private.h"
@@ -1056,4 +1059,71 @@ qsock_local_server_wait_for_new_connection (QSockLocalServer *self,
 
   accept_pending (self);
   return priv->pending.length > 0;
+}
+
+static const char * const local_accept_signals[] = { "new-connection", "notify::server-name", NULL };
+
+static gboolean
+local_accept_step (gpointer self,
+                   GTask   *task)
+{
+  if (qsock_local_server_has_pending_connections (self))
+    {
+      g_task_return_pointer (task, qsock_local_server_next_pending_connection (self), g_object_unref);
+      return TRUE;
+    }
+  if (!qsock_local_server_is_listening (self))
+    {
+      g_task_return_new_error (task, QSOCK_SOCKET_ERROR, QSOCK_SOCKET_ERROR_OPERATION, "%s",
+                               qsock_message (QSOCK_MSG_UNSUPPORTED));
+      return TRUE;
+    }
+  return FALSE;
+}
+
+/**
+ * qsock_local_server_accept_async:
+ * @self: a listening #QSockLocalServer
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: (scope async): called with the next connection
+ * @user_data: (closure): data for @callback
+ *
+ * Takes the next pending connection, waiting for one if none is queued.
+ * Fails if the server stops listening. Cancelling takes nothing.
+ *
+ * Since: 1.0
+ */
+void
+qsock_local_server_accept_async (QSockLocalServer    *self,
+                                 GCancellable        *cancellable,
+                                 GAsyncReadyCallback  callback,
+                                 gpointer             user_data)
+{
+  g_return_if_fail (QSOCK_IS_LOCAL_SERVER (self));
+
+  qsock_async_start (self, "qsock_local_server_accept_async", cancellable, callback, user_data,
+                     qsock_local_server_accept_async, NULL, NULL, NULL, local_accept_step, NULL,
+                     local_accept_signals);
+}
+
+/**
+ * qsock_local_server_accept_finish:
+ * @self: a #QSockLocalServer
+ * @result: the result
+ * @error: return location for a #GError
+ *
+ * Finishes qsock_local_server_accept_async().
+ *
+ * Returns: (transfer full): a connected socket, or %NULL with @error set
+ *
+ * Since: 1.0
+ */
+QSockLocal *
+qsock_local_server_accept_finish (QSockLocalServer *self,
+                                  GAsyncResult     *result,
+                                  GError          **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
 }

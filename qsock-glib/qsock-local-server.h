@@ -96,4 +96,14 @@ gboolean                qsock_local_server_wait_for_new_connection  (QSockLocalS
                                                                      int                     msecs,
                                                                      gboolean               *timed_out);
 
+QSOCK_AVAILABLE_IN_1_0
+void                    qsock_local_server_accept_async             (QSockLocalServer       *self,
+                                                                     GCancellable           *cancellable,
+                                                                     GAsyncReadyCallback     callback,
+                                                                     gpointer                user_data);
+QSOCK_AVAILABLE_IN_1_0
+QSockLocal             *qsock_local_server_accept_finish            (QSockLocalServer       *self,
+                                                                     GAsyncResult           *result,
+                                                                     GError                **error);
+
 G_END_DECLS

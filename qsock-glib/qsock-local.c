@@ -52,6 +52,8 @@
  */
 #include "config.h"
 
+#include "qsock-async-private.h"
+
 #include <errno.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -1447,4 +1449,174 @@ qsock_local_take_received_fds (QSockLocal *self)
   g_return_val_if_fail (QSOCK_IS_LOCAL (self), NULL);
 
   return qsock_abstract_take_received_fds (self->inner);
+}
+
+/* Asynchronous connecting and waiting */
+
+static const char * const local_state_signals[] = { "state-changed", NULL };
+
+typedef struct
+{
+  char          *name;
+  QSockOpenMode  mode;
+} LocalConnectArgs;
+
+static void
+local_connect_args_free (gpointer data)
+{
+  LocalConnectArgs *args = data;
+
+  g_free (args->name);
+  g_free (args);
+}
+
+static void
+local_connect_begin (gpointer self,
+                     GTask   *task)
+{
+  LocalConnectArgs *args = g_task_get_task_data (task);
+
+  qsock_local_connect_to_server (self, args->name, args->mode);
+}
+
+static gboolean
+local_connect_step (gpointer self,
+                    GTask   *task)
+{
+  QSockLocal *local = self;
+
+  if (local->state == QSOCK_LOCAL_SOCKET_STATE_CONNECTED)
+    {
+      g_task_return_boolean (task, TRUE);
+      return TRUE;
+    }
+  if (local->state == QSOCK_LOCAL_SOCKET_STATE_UNCONNECTED)
+    {
+      g_task_return_error (task, qsock_async_error_new (local->error,
+                                                        qsock_iodevice_get_error_string (self)));
+      return TRUE;
+    }
+  return FALSE;
+}
+
+static void
+local_connect_cancelled (gpointer self)
+{
+  qsock_local_abort (self);
+}
+
+/**
+ * qsock_local_connect_to_server_async:
+ * @self: a #QSockLocal
+ * @name: (nullable): the server's name; %NULL uses #QSockLocal:server-name
+ * @mode: how to open the device
+ * @cancellable: (nullable): a #GCancellable; cancelling aborts the attempt
+ * @callback: (scope async): called once connected or failed
+ * @user_data: (closure): data for @callback
+ *
+ * Runs qsock_local_connect_to_server() and completes when connected or
+ * failed (a full backlog keeps it connecting); the failure is the socket's
+ * #QSockLocalSocketError code in the %QSOCK_SOCKET_ERROR domain (the
+ * numbers are the same).
+ *
+ * Since: 1.0
+ */
+void
+qsock_local_connect_to_server_async (QSockLocal          *self,
+                                     const char          *name,
+                                     QSockOpenMode        mode,
+                                     GCancellable        *cancellable,
+                                     GAsyncReadyCallback  callback,
+                                     gpointer             user_data)
+{
+  LocalConnectArgs *args;
+
+  g_return_if_fail (QSOCK_IS_LOCAL (self));
+
+  args = g_new0 (LocalConnectArgs, 1);
+  args->name = g_strdup (name);
+  args->mode = mode;
+  qsock_async_start (self, "qsock_local_connect_async", cancellable, callback, user_data,
+                     qsock_local_connect_to_server_async, args, local_connect_args_free,
+                     local_connect_begin, local_connect_step, local_connect_cancelled,
+                     local_state_signals);
+}
+
+/**
+ * qsock_local_connect_to_server_finish:
+ * @self: a #QSockLocal
+ * @result: the result
+ * @error: return location for a #GError
+ *
+ * Finishes qsock_local_connect_to_server_async().
+ *
+ * Returns: %TRUE if connected
+ *
+ * Since: 1.0
+ */
+gboolean
+qsock_local_connect_to_server_finish (QSockLocal   *self,
+                                      GAsyncResult *result,
+                                      GError      **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+static gboolean
+local_disconnected_step (gpointer self,
+                         GTask   *task)
+{
+  if (QSOCK_LOCAL (self)->state != QSOCK_LOCAL_SOCKET_STATE_UNCONNECTED)
+    return FALSE;
+  g_task_return_boolean (task, TRUE);
+  return TRUE;
+}
+
+/**
+ * qsock_local_wait_for_disconnected_async:
+ * @self: a #QSockLocal
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: (scope async): called once the socket is unconnected
+ * @user_data: (closure): data for @callback
+ *
+ * Completes when the state becomes %QSOCK_LOCAL_SOCKET_STATE_UNCONNECTED,
+ * the asynchronous form of qsock_local_wait_for_disconnected().
+ *
+ * Since: 1.0
+ */
+void
+qsock_local_wait_for_disconnected_async (QSockLocal          *self,
+                                         GCancellable        *cancellable,
+                                         GAsyncReadyCallback  callback,
+                                         gpointer             user_data)
+{
+  g_return_if_fail (QSOCK_IS_LOCAL (self));
+
+  qsock_async_start (self, "qsock_local_disconnected_async", cancellable, callback, user_data,
+                     qsock_local_wait_for_disconnected_async, NULL, NULL,
+                     NULL, local_disconnected_step, NULL, local_state_signals);
+}
+
+/**
+ * qsock_local_wait_for_disconnected_finish:
+ * @self: a #QSockLocal
+ * @result: the result
+ * @error: return location for a #GError
+ *
+ * Finishes qsock_local_wait_for_disconnected_async().
+ *
+ * Returns: %TRUE once disconnected
+ *
+ * Since: 1.0
+ */
+gboolean
+qsock_local_wait_for_disconnected_finish (QSockLocal   *self,
+                                          GAsyncResult *result,
+                                          GError      **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
 }

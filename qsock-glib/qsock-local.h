@@ -86,4 +86,25 @@ gboolean                qsock_local_send_fds                 (QSockLocal        
 QSOCK_AVAILABLE_IN_1_0
 GUnixFDList            *qsock_local_take_received_fds        (QSockLocal             *self);
 
+QSOCK_AVAILABLE_IN_1_0
+void                    qsock_local_connect_to_server_async  (QSockLocal             *self,
+                                                              const char             *name,
+                                                              QSockOpenMode           mode,
+                                                              GCancellable           *cancellable,
+                                                              GAsyncReadyCallback     callback,
+                                                              gpointer                user_data);
+QSOCK_AVAILABLE_IN_1_0
+gboolean                qsock_local_connect_to_server_finish (QSockLocal             *self,
+                                                              GAsyncResult           *result,
+                                                              GError                **error);
+QSOCK_AVAILABLE_IN_1_0
+void                    qsock_local_wait_for_disconnected_async  (QSockLocal          *self,
+                                                                  GCancellable        *cancellable,
+                                                                  GAsyncReadyCallback  callback,
+                                                                  gpointer             user_data);
+QSOCK_AVAILABLE_IN_1_0
+gboolean                qsock_local_wait_for_disconnected_finish (QSockLocal          *self,
+                                                                  GAsyncResult        *result,
+                                                                  GError             **error);
+
 G_END_DECLS

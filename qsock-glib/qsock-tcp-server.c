@@ -31,6 +31,8 @@
  */
 #include "config.h"
 
+#include "qsock-async-private.h"
+
 #include <errno.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -38,6 +40,7 @@
 #include "qsock-tcp-server.h"
 #include "qsock-abstract-private.h"
 #include "qsock-enum-types.h"
+#include "qsock-error.h"
 #include "qsock-error-private.h"
 #include "qsock-host-address.h"
 #include "qsock-socket-private.h"
@@ -607,6 +610,7 @@ qsock_tcp_server_close (QSockTcpServer *self)
     return;
   close_listener (self);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SERVER_ADDRESS]);
+  /* Also ends pending accept_async() calls. */
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SERVER_PORT]);
 }
 
@@ -1015,4 +1019,72 @@ qsock_tcp_server_wait_for_new_connection (QSockTcpServer *self,
 
   accept_pending (self);
   return TRUE;
+}
+
+static const char * const accept_signals[] = { "pending-connection-available", "notify::server-port", NULL };
+
+static gboolean
+accept_step (gpointer self,
+             GTask   *task)
+{
+  if (qsock_tcp_server_has_pending_connections (self))
+    {
+      g_task_return_pointer (task, qsock_tcp_server_next_pending_connection (self), g_object_unref);
+      return TRUE;
+    }
+  if (!qsock_tcp_server_is_listening (self))
+    {
+      g_task_return_new_error (task, QSOCK_SOCKET_ERROR, QSOCK_SOCKET_ERROR_OPERATION, "%s",
+                               qsock_message (QSOCK_MSG_UNSUPPORTED));
+      return TRUE;
+    }
+  return FALSE;
+}
+
+/**
+ * qsock_tcp_server_accept_async:
+ * @self: a listening #QSockTcpServer
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: (scope async): called with the next connection
+ * @user_data: (closure): data for @callback
+ *
+ * Takes the next pending connection, waiting for one if none is queued:
+ * the asynchronous form of qsock_tcp_server_wait_for_new_connection() and
+ * qsock_tcp_server_next_pending_connection(). Fails if the server stops
+ * listening. Cancelling takes nothing.
+ *
+ * Since: 1.0
+ */
+void
+qsock_tcp_server_accept_async (QSockTcpServer      *self,
+                               GCancellable        *cancellable,
+                               GAsyncReadyCallback  callback,
+                               gpointer             user_data)
+{
+  g_return_if_fail (QSOCK_IS_TCP_SERVER (self));
+
+  qsock_async_start (self, "qsock_tcp_server_accept_async", cancellable, callback, user_data,
+                     qsock_tcp_server_accept_async, NULL, NULL, NULL, accept_step, NULL, accept_signals);
+}
+
+/**
+ * qsock_tcp_server_accept_finish:
+ * @self: a #QSockTcpServer
+ * @result: the result
+ * @error: return location for a #GError
+ *
+ * Finishes qsock_tcp_server_accept_async().
+ *
+ * Returns: (transfer full): a connected socket, or %NULL with @error set
+ *
+ * Since: 1.0
+ */
+QSockTcp *
+qsock_tcp_server_accept_finish (QSockTcpServer *self,
+                                GAsyncResult   *result,
+                                GError        **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
 }

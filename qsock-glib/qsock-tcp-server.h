@@ -103,4 +103,14 @@ gboolean         qsock_tcp_server_wait_for_new_connection (QSockTcpServer *self,
                                                            int             msecs,
                                                            gboolean       *timed_out);
 
+QSOCK_AVAILABLE_IN_1_0
+void             qsock_tcp_server_accept_async            (QSockTcpServer      *self,
+                                                           GCancellable        *cancellable,
+                                                           GAsyncReadyCallback  callback,
+                                                           gpointer             user_data);
+QSOCK_AVAILABLE_IN_1_0
+QSockTcp        *qsock_tcp_server_accept_finish           (QSockTcpServer      *self,
+                                                           GAsyncResult        *result,
+                                                           GError             **error);
+
 G_END_DECLS

@@ -37,6 +37,8 @@
  */
 #include "config.h"
 
+#include "qsock-async-private.h"
+
 #include <errno.h>
 #include <string.h>
 #include <net/if.h>
@@ -46,6 +48,7 @@
 #include "qsock-udp.h"
 #include "qsock-abstract-private.h"
 #include "qsock-iodevice-private.h"
+#include "qsock-error.h"
 #include "qsock-error-private.h"
 #include "qsock-socket-private.h"
 
@@ -951,4 +954,72 @@ qsock_udp_set_multicast_interface (QSockUdp *self,
     return;
   self->multicast_interface = interface_index;
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MULTICAST_INTERFACE]);
+}
+
+static const char * const receive_signals[] = { "ready-read", "state-changed", NULL };
+
+static gboolean
+receive_step (gpointer self,
+              GTask   *task)
+{
+  QSockSocketState state = qsock_abstract_get_state (self);
+
+  if (state != QSOCK_SOCKET_STATE_BOUND && state != QSOCK_SOCKET_STATE_CONNECTED)
+    {
+      g_task_return_new_error (task, QSOCK_SOCKET_ERROR, QSOCK_SOCKET_ERROR_OPERATION, "%s",
+                               qsock_message (QSOCK_MSG_NOT_CONNECTED));
+      return TRUE;
+    }
+  if (!qsock_udp_has_pending_datagrams (self))
+    return FALSE;
+  g_task_return_pointer (task, qsock_udp_receive_datagram (self, -1), g_object_unref);
+  return TRUE;
+}
+
+/**
+ * qsock_udp_receive_datagram_async:
+ * @self: a bound or connected #QSockUdp
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: (scope async): called with the next datagram
+ * @user_data: (closure): data for @callback
+ *
+ * Receives the next datagram, waiting for one if none is pending, as
+ * qsock_udp_receive_datagram() with a whole-datagram size. Fails if the
+ * socket is not bound or stops being so. Cancelling receives nothing.
+ *
+ * Since: 1.0
+ */
+void
+qsock_udp_receive_datagram_async (QSockUdp            *self,
+                                  GCancellable        *cancellable,
+                                  GAsyncReadyCallback  callback,
+                                  gpointer             user_data)
+{
+  g_return_if_fail (QSOCK_IS_UDP (self));
+
+  qsock_async_start (self, "qsock_udp_receive_async", cancellable, callback, user_data,
+                     qsock_udp_receive_datagram_async, NULL, NULL, NULL, receive_step, NULL,
+                     receive_signals);
+}
+
+/**
+ * qsock_udp_receive_datagram_finish:
+ * @self: a #QSockUdp
+ * @result: the result
+ * @error: return location for a #GError
+ *
+ * Finishes qsock_udp_receive_datagram_async().
+ *
+ * Returns: (transfer full): the datagram, or %NULL with @error set
+ *
+ * Since: 1.0
+ */
+QSockDatagram *
+qsock_udp_receive_datagram_finish (QSockUdp      *self,
+                                   GAsyncResult  *result,
+                                   GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
 }

@@ -78,4 +78,14 @@ QSOCK_AVAILABLE_IN_1_0
 void           qsock_udp_set_multicast_interface  (QSockUdp      *self,
                                                    guint          interface_index);
 
+QSOCK_AVAILABLE_IN_1_0
+void           qsock_udp_receive_datagram_async   (QSockUdp            *self,
+                                                   GCancellable        *cancellable,
+                                                   GAsyncReadyCallback  callback,
+                                                   gpointer             user_data);
+QSOCK_AVAILABLE_IN_1_0
+QSockDatagram *qsock_udp_receive_datagram_finish  (QSockUdp            *self,
+                                                   GAsyncResult        *result,
+                                                   GError             **error);
+
 G_END_DECLS
