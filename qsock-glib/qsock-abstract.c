@@ -1284,7 +1284,8 @@ wait_connected_until (QSockAbstract *self,
       connect_to_next_candidate (self);
     }
 
-  return priv->state == QSOCK_SOCKET_STATE_CONNECTED;
+  /* A close asked for while connecting may already be under way. */
+  return priv->state == QSOCK_SOCKET_STATE_CONNECTED || priv->state == QSOCK_SOCKET_STATE_CLOSING;
 }
 
 static gboolean
@@ -2480,7 +2481,8 @@ qsock_abstract_wait_for_connected (QSockAbstract *self,
   g_return_val_if_fail (QSOCK_IS_ABSTRACT (self), FALSE);
 
   keep = g_object_ref (self);
-  return wait_connected_until (self, deadline_from_msecs (msecs));
+  return wait_connected_until (self, deadline_from_msecs (msecs)) &&
+         PRIV (self)->state == QSOCK_SOCKET_STATE_CONNECTED;
 }
 
 /**

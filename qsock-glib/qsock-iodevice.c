@@ -1114,7 +1114,7 @@ qsock_iodevice_skip (QSockIODevice *self,
 /**
  * qsock_iodevice_get_char:
  * @self: a #QSockIODevice
- * @c: (out) (optional): where to store the byte
+ * @c: (out) (optional) (type guint8): where to store the byte
  *
  * Reads one byte, as Qt's `QIODevice::getChar()`.
  *
