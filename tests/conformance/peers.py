@@ -73,6 +73,68 @@ class _Conn:
         self.buf.clear()
         return data
 
+    def queue(self, data):
+        """Send data bit by bit from pump() (for more than fits in the
+        socket buffers)."""
+        self.out = getattr(self, 'out', bytearray()) + bytes(data)
+
+    def pump(self):
+        """Send what the kernel takes of the queued data; True when all of it
+        is sent.  Also reads, so the other side never blocks on us."""
+        out = getattr(self, 'out', bytearray())
+        while out:
+            try:
+                n = self.sock.send(out[:65536])
+            except BlockingIOError:
+                break
+            del out[:n]
+        self.poll()
+        return not out
+
+    def echo_in_thread(self, count, delay=0.0):
+        """A thread that sends back the first `count` bytes it receives (for
+        blocking calls that need the peer to answer meanwhile)."""
+        import threading
+
+        def run():
+            got = bytearray()
+            deadline = time.monotonic() + 5
+            while len(got) < count and time.monotonic() < deadline:
+                try:
+                    chunk = self.sock.recv(count - len(got))
+                except BlockingIOError:
+                    time.sleep(0.002)
+                    continue
+                if not chunk:
+                    break
+                got += chunk
+            time.sleep(delay)
+            self.sock.send(bytes(got))
+        t = threading.Thread(target=run, daemon=True)
+        t.start()
+        return t
+
+    def send_later(self, data, delay):
+        """Send data from a thread after delay seconds."""
+        import threading
+
+        def run():
+            time.sleep(delay)
+            self.send(data)
+        t = threading.Thread(target=run, daemon=True)
+        t.start()
+        return t
+
+    def close_later(self, delay):
+        import threading
+
+        def run():
+            time.sleep(delay)
+            self.sock.close()
+        t = threading.Thread(target=run, daemon=True)
+        t.start()
+        return t
+
     def close(self):
         self.sock.close()
 

@@ -56,3 +56,17 @@ def local_pair(d, tag='c', name='srv', mode=READ_WRITE):
 def drain_events(d, ms=50):
     """Give late signals a chance to show up (recorded as 'spin ms')."""
     d.spin(ms)
+
+
+def replacing(*pairs, only=None):
+    """An expect_qsock function: Qt's lines with text replaced (in lines
+    containing `only`, if given)."""
+    def f(lines):
+        out = []
+        for l in lines:
+            if only is None or only in l:
+                for old, new in pairs:
+                    l = l.replace(old, new)
+            out.append(l)
+        return out
+    return f
