@@ -25,9 +25,6 @@ void qsock_abstract_set_error_and_emit       (QSockAbstract   *self,
 /* UDP: a datagram was read; look for the next one (and emit ready-read). */
 void qsock_abstract_datagram_consumed        (QSockAbstract   *self);
 
-/* The GSocket behind the descriptor, or NULL. */
-GSocket     *qsock_abstract_get_gsocket          (QSockAbstract *self);
-
 /* Unix sockets: read with recvmsg() and keep descriptors passed with
  * SCM_RIGHTS until taken. */
 void         qsock_abstract_set_collect_fds      (QSockAbstract *self,

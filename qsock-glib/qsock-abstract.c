@@ -72,8 +72,8 @@ typedef struct
   QSockSocketState  state;
   QSockSocketError  error;
 
-  GSocket          *socket;   /* owns the descriptor */
   int               fd;
+  GSocketFamily     family;
   QSockWatch       *watch;
 
   char             *peer_name;
@@ -294,12 +294,10 @@ reset_socket_layer (QSockAbstract *self)
 
   stop_connect_timer (priv);
   g_clear_pointer (&priv->watch, qsock_watch_free);
-  if (priv->socket != NULL)
-    {
-      g_socket_close (priv->socket, NULL);
-      g_clear_object (&priv->socket);
-    }
+  if (priv->fd >= 0)
+    close (priv->fd);
   priv->fd = -1;
+  priv->family = G_SOCKET_FAMILY_INVALID;
   priv->read_paused = FALSE;
   priv->datagram_pending = FALSE;
   priv->write_blocked = FALSE;
@@ -309,13 +307,14 @@ reset_socket_layer (QSockAbstract *self)
 
 static void
 adopt_socket (QSockAbstract *self,
-              GSocket       *socket)
+              int            fd,
+              GSocketFamily  family)
 {
   QSockAbstractPrivate *priv = PRIV (self);
 
   reset_socket_layer (self);
-  priv->socket = socket;
-  priv->fd = g_socket_get_fd (socket);
+  priv->fd = fd;
+  priv->family = family;
   priv->watch = qsock_watch_new (priv->context, priv->fd, "[qsock] socket",
                                  on_socket_ready, self);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SOCKET_DESCRIPTOR]);
@@ -325,15 +324,15 @@ adopt_socket (QSockAbstract *self,
  * sent to (address, interface) and its hop limit. An IPv6 socket is dual
  * stack, so it asks for the IPv4 forms too. */
 static void
-enable_datagram_options (GSocket *socket)
+enable_datagram_options (int           fd,
+                         GSocketFamily family)
 {
-  int fd = g_socket_get_fd (socket);
   int on = 1;
 
   setsockopt (fd, SOL_SOCKET, SO_BROADCAST, &on, sizeof on);
   setsockopt (fd, IPPROTO_IP, IP_PKTINFO, &on, sizeof on);
   setsockopt (fd, IPPROTO_IP, IP_RECVTTL, &on, sizeof on);
-  if (g_socket_get_family (socket) == G_SOCKET_FAMILY_IPV6)
+  if (family == G_SOCKET_FAMILY_IPV6)
     {
       setsockopt (fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &on, sizeof on);
       setsockopt (fd, IPPROTO_IPV6, IPV6_RECVHOPLIMIT, &on, sizeof on);
@@ -348,21 +347,17 @@ create_socket (QSockAbstract   *self,
                const char      **message)
 {
   QSockAbstractPrivate *priv = PRIV (self);
-  g_autoptr(GError) error = NULL;
-  GSocket *socket;
+  int fd = qsock_socket_create (family, priv->type == QSOCK_SOCKET_TYPE_UDP ? SOCK_DGRAM : SOCK_STREAM);
 
-  socket = g_socket_new (family,
-                         priv->type == QSOCK_SOCKET_TYPE_UDP ? G_SOCKET_TYPE_DATAGRAM : G_SOCKET_TYPE_STREAM,
-                         G_SOCKET_PROTOCOL_DEFAULT, &error);
-  if (socket == NULL)
+  if (fd < 0)
     {
-      *code = qsock_error_from_gerror (error, message);
+      *code = qsock_error_from_errno (errno, QSOCK_OP_CREATE, message);
       return FALSE;
     }
 
   if (priv->type == QSOCK_SOCKET_TYPE_UDP)
-    enable_datagram_options (socket);
-  adopt_socket (self, socket);
+    enable_datagram_options (fd, family);
+  adopt_socket (self, fd, family);
   return TRUE;
 }
 
@@ -499,12 +494,6 @@ qsock_abstract_take_received_fds (QSockAbstract *self)
                                         priv->received_fds->len);
   g_clear_pointer (&priv->received_fds, g_array_unref);
   return list;
-}
-
-GSocket *
-qsock_abstract_get_gsocket (QSockAbstract *self)
-{
-  return PRIV (self)->socket;
 }
 
 /* Returns TRUE if new bytes were buffered. */
@@ -736,21 +725,21 @@ start_connect (QSockAbstract *self,
                GInetAddress  *address)
 {
   QSockAbstractPrivate *priv = PRIV (self);
-  g_autoptr(GSocketAddress) sa = g_inet_socket_address_new (address, priv->connect_port);
   GSocketFamily family = g_inet_address_get_family (address);
   struct sockaddr_storage storage;
+  socklen_t len;
   int r;
 
   /* A socket bound beforehand is kept if the family matches. */
-  if (priv->socket == NULL || g_socket_get_family (priv->socket) != family)
+  if (priv->fd < 0 || priv->family != family)
     {
       if (!create_socket (self, family, &priv->candidate_error, &priv->candidate_message))
         return CONNECT_FAILED;
     }
 
-  g_socket_address_to_native (sa, &storage, sizeof storage, NULL);
+  len = qsock_sockaddr_from_inet (address, priv->connect_port, family, &storage);
   do
-    r = connect (priv->fd, (struct sockaddr *) &storage, g_socket_address_get_native_size (sa));
+    r = connect (priv->fd, (struct sockaddr *) &storage, len);
   while (r < 0 && errno == EINTR);
 
   if (r == 0)
@@ -1703,6 +1692,7 @@ qsock_abstract_init (QSockAbstract *self)
   priv->state = QSOCK_SOCKET_STATE_UNCONNECTED;
   priv->error = QSOCK_SOCKET_ERROR_UNKNOWN_SOCKET;
   priv->fd = -1;
+  priv->family = G_SOCKET_FAMILY_INVALID;
   priv->read_hint = READ_HINT_MIN;
   priv->protocol = QSOCK_NETWORK_LAYER_PROTOCOL_ANY_IP;
 }
@@ -1942,8 +1932,8 @@ qsock_abstract_bind (QSockAbstract *self,
 {
   QSockAbstractPrivate *priv;
   g_autoptr(GInetAddress) any = NULL;
-  g_autoptr(GSocketAddress) sa = NULL;
   struct sockaddr_storage storage;
+  socklen_t len;
   gboolean dual_stack = address == NULL;
   QSockSocketError code;
   const char *message;
@@ -1970,20 +1960,20 @@ qsock_abstract_bind (QSockAbstract *self,
       address = any = qsock_host_address_new_special (QSOCK_SPECIAL_ADDRESS_ANY_IPV4);
       create_socket (self, G_SOCKET_FAMILY_IPV4, &code, &message);
     }
-  if (priv->socket == NULL)
+  if (priv->fd < 0)
     {
       qsock_abstract_set_error_and_emit (self, code, message);
       return FALSE;
     }
 
-  if (mode & (QSOCK_BIND_FLAGS_SHARE_ADDRESS | QSOCK_BIND_FLAGS_REUSE_ADDRESS_HINT))
-    g_socket_set_option (priv->socket, SOL_SOCKET, SO_REUSEADDR, 1, NULL);
-  else if (mode != QSOCK_BIND_FLAGS_DEFAULT_FOR_PLATFORM)
-    g_socket_set_option (priv->socket, SOL_SOCKET, SO_REUSEADDR, 0, NULL);
+  if (mode != QSOCK_BIND_FLAGS_DEFAULT_FOR_PLATFORM)
+    {
+      int reuse = (mode & (QSOCK_BIND_FLAGS_SHARE_ADDRESS | QSOCK_BIND_FLAGS_REUSE_ADDRESS_HINT)) != 0;
+      setsockopt (priv->fd, SOL_SOCKET, SO_REUSEADDR, &reuse, sizeof reuse);
+    }
 
-  sa = g_inet_socket_address_new (address, port);
-  g_socket_address_to_native (sa, &storage, sizeof storage, NULL);
-  if (bind (priv->fd, (struct sockaddr *) &storage, g_socket_address_get_native_size (sa)) != 0)
+  len = qsock_sockaddr_from_inet (address, port, g_inet_address_get_family (address), &storage);
+  if (bind (priv->fd, (struct sockaddr *) &storage, len) != 0)
     {
       int errsv = errno;
 
@@ -2245,13 +2235,13 @@ qsock_abstract_set_socket_descriptor (QSockAbstract   *self,
                                       QSockOpenMode    mode)
 {
   QSockAbstractPrivate *priv;
-  GSocket *socket;
+  GSocketFamily family;
+  int type;
 
   g_return_val_if_fail (QSOCK_IS_ABSTRACT (self), FALSE);
 
   priv = PRIV (self);
-  socket = qsock_socket_new_from_fd (fd);
-  if (socket == NULL)
+  if (!qsock_socket_adopt (fd, &family, &type))
     {
       qsock_abstract_set_error (self, QSOCK_SOCKET_ERROR_UNSUPPORTED_SOCKET_OPERATION,
                                 qsock_message (QSOCK_MSG_INVALID_DESCRIPTOR));
@@ -2260,10 +2250,9 @@ qsock_abstract_set_socket_descriptor (QSockAbstract   *self,
 
   cancel_lookup (priv);
   g_clear_pointer (&priv->candidates, g_ptr_array_unref);
-  adopt_socket (self, socket);
+  adopt_socket (self, fd, family);
   if (priv->type == QSOCK_SOCKET_TYPE_UNKNOWN)
-    priv->type = g_socket_get_socket_type (socket) == G_SOCKET_TYPE_DATAGRAM
-                 ? QSOCK_SOCKET_TYPE_UDP : QSOCK_SOCKET_TYPE_TCP;
+    priv->type = type == SOCK_DGRAM ? QSOCK_SOCKET_TYPE_UDP : QSOCK_SOCKET_TYPE_TCP;
 
   qsock_iodevice_open_device (QSOCK_IODEVICE (self), mode);
   fetch_connection_parameters (self);
@@ -2298,7 +2287,7 @@ option_to_native (QSockAbstract    *self,
                   int              *name)
 {
   QSockAbstractPrivate *priv = PRIV (self);
-  gboolean v6 = g_socket_get_family (priv->socket) == G_SOCKET_FAMILY_IPV6;
+  gboolean v6 = priv->family == G_SOCKET_FAMILY_IPV6;
 
   switch (option)
     {

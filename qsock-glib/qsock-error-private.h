@@ -53,7 +53,5 @@ const char      *qsock_message          (QSockMessage    id);
 QSockSocketError qsock_error_from_errno (int             errsv,
                                          QSockOperation  op,
                                          const char    **message);
-QSockSocketError qsock_error_from_gerror (const GError  *error,
-                                          const char   **message);
 
 G_END_DECLS

@@ -2,8 +2,8 @@
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * Every failure in the library goes through qsock_error_from_errno() or
- * qsock_error_from_gerror(), which give Qt's code and Qt's English text
+ * Every failure in the library goes through qsock_error_from_errno(),
+ * which gives Qt's code and Qt's English text
  * (QT-BEHAVIOUR.md §7.1), translated through the qsock-glib-1.0 domain.
  */
 #include "config.h"
@@ -195,46 +195,6 @@ qsock_error_from_errno (int             errsv,
     default:
       RETURN_ERROR (QSOCK_SOCKET_ERROR_UNKNOWN_SOCKET, qsock_message (QSOCK_MSG_UNKNOWN));
     }
-}
-
-QSockSocketError
-qsock_error_from_gerror (const GError *error,
-                         const char  **message)
-{
-  qsock_ensure_i18n ();
-
-  if (error->domain == G_RESOLVER_ERROR)
-    RETURN_ERROR (QSOCK_SOCKET_ERROR_HOST_NOT_FOUND, qsock_message (QSOCK_MSG_HOST_NOT_FOUND));
-
-  if (error->domain == G_IO_ERROR)
-    {
-      switch (error->code)
-        {
-        case G_IO_ERROR_CONNECTION_REFUSED:
-          RETURN_ERROR (QSOCK_SOCKET_ERROR_CONNECTION_REFUSED, qsock_message (QSOCK_MSG_CONNECTION_REFUSED));
-        case G_IO_ERROR_ADDRESS_IN_USE:
-          return qsock_error_from_errno (EADDRINUSE, QSOCK_OP_BIND, message);
-        case G_IO_ERROR_HOST_UNREACHABLE:
-          return qsock_error_from_errno (EHOSTUNREACH, QSOCK_OP_CONNECT, message);
-        case G_IO_ERROR_NETWORK_UNREACHABLE:
-          return qsock_error_from_errno (ENETUNREACH, QSOCK_OP_CONNECT, message);
-        case G_IO_ERROR_PERMISSION_DENIED:
-          return qsock_error_from_errno (EACCES, QSOCK_OP_CONNECT, message);
-        case G_IO_ERROR_TIMED_OUT:
-          RETURN_ERROR (QSOCK_SOCKET_ERROR_SOCKET_TIMEOUT, qsock_message (QSOCK_MSG_SOCKET_TIMEOUT));
-        case G_IO_ERROR_CONNECTION_CLOSED:
-          RETURN_ERROR (QSOCK_SOCKET_ERROR_REMOTE_HOST_CLOSED, qsock_message (QSOCK_MSG_REMOTE_CLOSED));
-        case G_IO_ERROR_NOT_SUPPORTED:
-          RETURN_ERROR (QSOCK_SOCKET_ERROR_UNSUPPORTED_SOCKET_OPERATION, qsock_message (QSOCK_MSG_PROTOCOL_UNSUPPORTED));
-        case G_IO_ERROR_TOO_MANY_OPEN_FILES:
-        case G_IO_ERROR_NO_SPACE:
-          RETURN_ERROR (QSOCK_SOCKET_ERROR_SOCKET_RESOURCE, qsock_message (QSOCK_MSG_OUT_OF_RESOURCES));
-        default:
-          break;
-        }
-    }
-
-  RETURN_ERROR (QSOCK_SOCKET_ERROR_UNKNOWN_SOCKET, qsock_message (QSOCK_MSG_UNKNOWN));
 }
 
 QSockSocketError

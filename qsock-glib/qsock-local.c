@@ -1315,19 +1315,33 @@ GCredentials *
 qsock_local_get_peer_credentials (QSockLocal *self,
                                   GError    **error)
 {
-  GSocket *socket;
+  GCredentials *credentials;
+  struct ucred native;
+  socklen_t len = sizeof native;
+  int fd;
 
   g_return_val_if_fail (QSOCK_IS_LOCAL (self), NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  socket = qsock_abstract_get_gsocket (self->inner);
-  if (socket == NULL)
+  fd = qsock_abstract_get_socket_descriptor (self->inner);
+  if (fd < 0)
     {
       g_set_error_literal (error, QSOCK_SOCKET_ERROR, QSOCK_SOCKET_ERROR_UNKNOWN_SOCKET,
                            qsock_message (QSOCK_MSG_NOT_CONNECTED));
       return NULL;
     }
-  return g_socket_get_credentials (socket, error);
+  if (getsockopt (fd, SOL_SOCKET, SO_PEERCRED, &native, &len) != 0)
+    {
+      const char *message;
+      QSockSocketError code = qsock_error_from_errno (errno, QSOCK_OP_OPTION, &message);
+
+      g_set_error_literal (error, QSOCK_SOCKET_ERROR, code, message);
+      return NULL;
+    }
+
+  credentials = g_credentials_new ();
+  g_credentials_set_native (credentials, G_CREDENTIALS_TYPE_LINUX_UCRED, &native);
+  return credentials;
 }
 
 /**

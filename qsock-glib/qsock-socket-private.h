@@ -1,4 +1,4 @@
-/* qsock-socket-private.h: small GSocket helpers shared by sockets and servers
+/* qsock-socket-private.h: descriptor and address helpers shared by sockets and servers
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -9,9 +9,16 @@
 
 G_BEGIN_DECLS
 
-/* Wraps @fd if it is an open socket; NULL (and no warning) otherwise. On
- * success the GSocket owns @fd. */
-GSocket *qsock_socket_new_from_fd (int fd);
+/* A new non-blocking, close-on-exec socket of @family (IPv6 sockets are
+ * dual stack, as GLib makes them). Returns the descriptor, or -1 with
+ * errno set. */
+int       qsock_socket_create      (GSocketFamily family,
+                                    int           type);
+/* Checks that @fd is an open socket and makes it non-blocking and
+ * close-on-exec. Returns FALSE with errno set otherwise. */
+gboolean  qsock_socket_adopt       (int            fd,
+                                    GSocketFamily *family,
+                                    int           *type);
 /* The port of a native AF_INET/AF_INET6 sockaddr, without allocating. */
 guint16       qsock_sockaddr_get_port  (const struct sockaddr   *sa,
                                         socklen_t                len);

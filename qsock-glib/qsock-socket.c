@@ -1,9 +1,14 @@
-/* qsock-socket.c: small GSocket helpers shared by sockets and servers
+/* qsock-socket.c: descriptor and address helpers shared by sockets and servers
+ *
+ * The sockets own plain descriptors: creating a GSocket per connection
+ * cost several system calls and a few hundred bytes for nothing the
+ * library used.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #include "config.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <string.h>
 #include <netinet/in.h>
@@ -11,20 +16,43 @@
 
 #include "qsock-socket-private.h"
 
-GSocket *
-qsock_socket_new_from_fd (int fd)
+int
+qsock_socket_create (GSocketFamily family,
+                     int           type)
 {
-  int type;
-  socklen_t len = sizeof type;
+  int fd = socket (family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  int off = 0;
 
-  /* g_socket_new_from_fd() warns on a bad descriptor; Qt reports an error
-   * instead, so check first. */
-  if (fd < 0 || fcntl (fd, F_GETFD) < 0)
-    return NULL;
-  if (getsockopt (fd, SOL_SOCKET, SO_TYPE, &type, &len) != 0)
-    return NULL;
+  if (fd >= 0 && family == G_SOCKET_FAMILY_IPV6)
+    setsockopt (fd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof off);
+  return fd;
+}
 
-  return g_socket_new_from_fd (fd, NULL);
+gboolean
+qsock_socket_adopt (int            fd,
+                    GSocketFamily *family,
+                    int           *type)
+{
+  struct sockaddr_storage storage;
+  socklen_t len = sizeof storage;
+  socklen_t type_len = sizeof *type;
+  int flags;
+
+  if (fd < 0)
+    {
+      errno = EBADF;
+      return FALSE;
+    }
+  if (getsockopt (fd, SOL_SOCKET, SO_TYPE, type, &type_len) != 0 ||
+      getsockname (fd, (struct sockaddr *) &storage, &len) != 0)
+    return FALSE;
+
+  *family = (GSocketFamily) storage.ss_family;
+  flags = fcntl (fd, F_GETFL);
+  if (flags >= 0 && !(flags & O_NONBLOCK))
+    fcntl (fd, F_SETFL, flags | O_NONBLOCK);
+  fcntl (fd, F_SETFD, FD_CLOEXEC);
+  return TRUE;
 }
 
 static gboolean

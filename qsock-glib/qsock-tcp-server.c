@@ -51,7 +51,6 @@
 typedef struct
 {
   GMainContext    *context;
-  GSocket         *socket;
   int              fd;
   QSockWatch      *watch;
   GQueue           pending;
@@ -237,31 +236,25 @@ close_listener (QSockTcpServer *self)
 
   stop_retry_timer (priv);
   g_clear_pointer (&priv->watch, qsock_watch_free);
-  if (priv->socket != NULL)
-    {
-      g_socket_close (priv->socket, NULL);
-      g_clear_object (&priv->socket);
-    }
+  if (priv->fd >= 0)
+    close (priv->fd);
   priv->fd = -1;
   priv->error_paused = FALSE;
 }
 
 static void
 adopt_listener (QSockTcpServer *self,
-                GSocket        *socket)
+                int             fd)
 {
   QSockTcpServerPrivate *priv = PRIV (self);
-  g_autoptr(GSocketAddress) local = g_socket_get_local_address (socket, NULL);
+  struct sockaddr_storage storage;
+  socklen_t len = sizeof storage;
 
-  priv->socket = socket;
-  priv->fd = g_socket_get_fd (socket);
+  priv->fd = fd;
   g_clear_object (&priv->address);
   priv->port = 0;
-  if (local != NULL && G_IS_INET_SOCKET_ADDRESS (local))
-    {
-      priv->address = g_object_ref (g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (local)));
-      priv->port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (local));
-    }
+  if (getsockname (fd, (struct sockaddr *) &storage, &len) == 0)
+    priv->address = qsock_inet_from_sockaddr ((struct sockaddr *) &storage, len, &priv->port);
   priv->watch = qsock_watch_new (priv->context, priv->fd, "[qsock] tcp server",
                                  on_listener_ready, self);
   update_interest (self);
@@ -495,13 +488,15 @@ qsock_tcp_server_new (void)
 
 static gboolean
 listen_failed (QSockTcpServer *self,
+               int             fd,
                int             errsv,
                QSockOperation  op)
 {
   const char *message;
   QSockSocketError code = qsock_error_from_errno (errsv, op, &message);
 
-  close_listener (self);
+  if (fd >= 0)
+    close (fd);
   set_error (self, code, message);
   return FALSE;
 }
@@ -527,10 +522,10 @@ qsock_tcp_server_listen (QSockTcpServer *self,
 {
   QSockTcpServerPrivate *priv;
   g_autoptr(GInetAddress) any = NULL;
-  g_autoptr(GSocketAddress) sa = NULL;
-  g_autoptr(GError) error = NULL;
   struct sockaddr_storage storage;
-  GSocket *socket;
+  socklen_t len;
+  int reuse = 1;
+  int fd;
 
   g_return_val_if_fail (QSOCK_IS_TCP_SERVER (self), FALSE);
   g_return_val_if_fail (address == NULL || G_IS_INET_ADDRESS (address), FALSE);
@@ -545,40 +540,27 @@ qsock_tcp_server_listen (QSockTcpServer *self,
   if (address == NULL)
     address = any = qsock_host_address_new_special (QSOCK_SPECIAL_ADDRESS_ANY);
 
-  socket = g_socket_new (g_inet_address_get_family (address), G_SOCKET_TYPE_STREAM,
-                         G_SOCKET_PROTOCOL_DEFAULT, &error);
-  if (socket == NULL && any != NULL)
+  fd = qsock_socket_create (g_inet_address_get_family (address), SOCK_STREAM);
+  if (fd < 0 && any != NULL)
     {
       /* No IPv6 here: Any falls back to IPv4, as in Qt. */
-      g_clear_error (&error);
       g_clear_object (&any);
       address = any = qsock_host_address_new_special (QSOCK_SPECIAL_ADDRESS_ANY_IPV4);
-      socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
-                             G_SOCKET_PROTOCOL_DEFAULT, &error);
+      fd = qsock_socket_create (G_SOCKET_FAMILY_IPV4, SOCK_STREAM);
     }
-  if (socket == NULL)
-    {
-      const char *message;
-      QSockSocketError code = qsock_error_from_gerror (error, &message);
+  if (fd < 0)
+    return listen_failed (self, -1, errno, QSOCK_OP_CREATE);
 
-      set_error (self, code, message);
-      return FALSE;
-    }
+  /* As Qt on Unix. */
+  setsockopt (fd, SOL_SOCKET, SO_REUSEADDR, &reuse, sizeof reuse);
 
-  priv->socket = socket;
-  priv->fd = g_socket_get_fd (socket);
-  g_socket_set_option (socket, SOL_SOCKET, SO_REUSEADDR, 1, NULL);
+  len = qsock_sockaddr_from_inet (address, port, g_inet_address_get_family (address), &storage);
+  if (bind (fd, (struct sockaddr *) &storage, len) != 0)
+    return listen_failed (self, fd, errno, QSOCK_OP_BIND);
+  if (listen (fd, priv->backlog) != 0)
+    return listen_failed (self, fd, errno, QSOCK_OP_LISTEN);
 
-  sa = g_inet_socket_address_new (address, port);
-  g_socket_address_to_native (sa, &storage, sizeof storage, NULL);
-  if (bind (priv->fd, (struct sockaddr *) &storage, g_socket_address_get_native_size (sa)) != 0)
-    return listen_failed (self, errno, QSOCK_OP_BIND);
-  if (listen (priv->fd, priv->backlog) != 0)
-    return listen_failed (self, errno, QSOCK_OP_LISTEN);
-
-  priv->socket = NULL;
-  priv->fd = -1;
-  adopt_listener (self, socket);
+  adopt_listener (self, fd);
   return TRUE;
 }
 
@@ -933,7 +915,8 @@ gboolean
 qsock_tcp_server_set_socket_descriptor (QSockTcpServer *self,
                                         int             fd)
 {
-  GSocket *socket;
+  GSocketFamily family;
+  int type;
 
   g_return_val_if_fail (QSOCK_IS_TCP_SERVER (self), FALSE);
 
@@ -943,15 +926,14 @@ qsock_tcp_server_set_socket_descriptor (QSockTcpServer *self,
       return FALSE;
     }
 
-  socket = qsock_socket_new_from_fd (fd);
-  if (socket == NULL)
+  if (!qsock_socket_adopt (fd, &family, &type))
     {
       set_error (self, QSOCK_SOCKET_ERROR_UNSUPPORTED_SOCKET_OPERATION,
                  qsock_message (QSOCK_MSG_INVALID_DESCRIPTOR));
       return FALSE;
     }
 
-  adopt_listener (self, socket);
+  adopt_listener (self, fd);
   return TRUE;
 }
 
