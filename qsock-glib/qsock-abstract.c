@@ -56,6 +56,7 @@
 #include "qsock-enum-types.h"
 #include "qsock-error-private.h"
 #include "qsock-host-address.h"
+#include "qsock-resolve-private.h"
 #include "qsock-socket-private.h"
 #include "qsock-watch-private.h"
 
@@ -856,7 +857,11 @@ start_connecting (QSockAbstract *self,
   if (priv->state != QSOCK_SOCKET_STATE_CONNECTING)
     return;
   g_signal_emit (self, signals[HOST_FOUND], 0);
-  connect_to_next_candidate (self);
+
+  /* A host-found handler may have started (or finished) connecting
+   * already, by waiting for the connection. */
+  if (priv->state == QSOCK_SOCKET_STATE_CONNECTING && priv->next_candidate == 0)
+    connect_to_next_candidate (self);
 }
 
 static void
@@ -865,7 +870,7 @@ on_lookup_done (GObject      *source,
                 gpointer      user_data)
 {
   g_autoptr(GError) error = NULL;
-  GList *addresses = g_resolver_lookup_by_name_finish (G_RESOLVER (source), result, &error);
+  GList *addresses = qsock_resolve_finish (result, &error);
   QSockAbstract *self;
 
   /* Cancelled means the socket moved on (or is gone): touch nothing. */
@@ -885,12 +890,19 @@ start_lookup (QSockAbstract *self,
               const char    *host_name)
 {
   QSockAbstractPrivate *priv = PRIV (self);
-  g_autoptr(GResolver) resolver = g_resolver_get_default ();
+  GList *cached = qsock_resolve_cached (host_name);
+
+  /* Qt answers a name it looked up in the last minute at once. */
+  if (cached != NULL)
+    {
+      start_connecting (self, cached);
+      g_resolver_free_addresses (cached);
+      return;
+    }
 
   priv->lookup_cancellable = g_cancellable_new ();
   g_main_context_push_thread_default (priv->context);
-  g_resolver_lookup_by_name_async (resolver, host_name, priv->lookup_cancellable,
-                                   on_lookup_done, self);
+  qsock_resolve_async (host_name, priv->lookup_cancellable, on_lookup_done, self);
   g_main_context_pop_thread_default (priv->context);
 }
 
@@ -1232,16 +1244,19 @@ wait_connected_until (QSockAbstract *self,
 
   if (priv->state == QSOCK_SOCKET_STATE_HOST_LOOKUP)
     {
-      g_autoptr(GResolver) resolver = g_resolver_get_default ();
-      g_autoptr(GError) error = NULL;
       GList *addresses;
 
       /* Qt drops the asynchronous lookup and resolves in place. */
       cancel_lookup (priv);
-      addresses = g_resolver_lookup_by_name (resolver, priv->peer_name, NULL, &error);
+      addresses = qsock_resolve (priv->peer_name);
       start_connecting (self, addresses);
       g_resolver_free_addresses (addresses);
     }
+
+  /* Waiting from a host-found handler: the first connect() is not yet made. */
+  if (priv->state == QSOCK_SOCKET_STATE_CONNECTING && priv->candidates != NULL &&
+      priv->next_candidate == 0)
+    connect_to_next_candidate (self);
 
   while (priv->state == QSOCK_SOCKET_STATE_CONNECTING)
     {
