@@ -1052,7 +1052,7 @@ read_connected_datagram (QSockAbstract *self,
   if (n < 0)
     {
       const char *message;
-      QSockSocketError code = qsock_error_from_errno (errno, QSOCK_OP_RECEIVE_DATAGRAM, &message);
+      QSockSocketError code = qsock_error_from_errno (errno, QSOCK_OP_READ, &message);
 
       /* Qt records the error (an ICMP refusal, say) and drops the socket;
        * it assigns the state without stateChanged(), which we do not copy:
@@ -1789,6 +1789,9 @@ qsock_abstract_connect_to_host (QSockAbstract            *self,
   priv->connect_port = port;
 
   qsock_abstract_set_error (self, QSOCK_SOCKET_ERROR_UNKNOWN_SOCKET, NULL);
+  /* As Qt: a UDP socket is an unbuffered device. */
+  if (priv->type == QSOCK_SOCKET_TYPE_UDP)
+    mode |= QSOCK_OPEN_MODE_UNBUFFERED;
   qsock_iodevice_open_device (QSOCK_IODEVICE (self), mode);
 
   set_state (self, QSOCK_SOCKET_STATE_HOST_LOOKUP);

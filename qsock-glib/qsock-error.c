@@ -140,6 +140,9 @@ qsock_error_from_errno (int             errsv,
         RETURN_ERROR (QSOCK_SOCKET_ERROR_SOCKET_ACCESS, _("The address is protected"));
       RETURN_ERROR (QSOCK_SOCKET_ERROR_SOCKET_ACCESS, _("Permission denied"));
     case ECONNREFUSED:
+      /* Qt's read() path reports a refusal as a network error. */
+      if (op == QSOCK_OP_READ)
+        RETURN_ERROR (QSOCK_SOCKET_ERROR_NETWORK, qsock_message (QSOCK_MSG_CONNECTION_REFUSED));
       RETURN_ERROR (QSOCK_SOCKET_ERROR_CONNECTION_REFUSED, qsock_message (QSOCK_MSG_CONNECTION_REFUSED));
     case ETIMEDOUT:
       RETURN_ERROR (QSOCK_SOCKET_ERROR_NETWORK, qsock_message (QSOCK_MSG_CONNECTION_TIMEOUT));

@@ -1549,7 +1549,10 @@ test_connected_refused (void)
    * read_connected_datagram), and nothing else. */
   TU_REC_CALL (rec, n = qsock_iodevice_read (DEV (udp), buf, sizeof buf));
   g_assert_cmpint (n, ==, -1);
-  g_assert_cmpint (qsock_abstract_get_error (AS (udp)), ==, QSOCK_SOCKET_ERROR_CONNECTION_REFUSED);
+  /* Qt's read() path reports the refusal as NetworkError with the system's
+   * text (seen in the conformance suite against Qt 6.4); readDatagram()
+   * reports ConnectionRefusedError (below). */
+  g_assert_cmpint (qsock_abstract_get_error (AS (udp)), ==, QSOCK_SOCKET_ERROR_NETWORK);
   g_assert_cmpstr (qsock_iodevice_get_error_string (DEV (udp)), ==, "Connection refused");
   g_assert_cmpint (qsock_abstract_get_state (AS (udp)), ==, QSOCK_SOCKET_STATE_UNCONNECTED);
   g_assert_cmpint (fd_of (udp), ==, -1);
