@@ -142,7 +142,7 @@ bulk_receiver (gpointer data)
 
 gboolean
 bench_epoll_bulk (const BenchParams *p,
-                  gint64            *elapsed_us,
+                  BenchResult       *res,
                   GError           **error)
 {
   BenchGate gate;
@@ -162,7 +162,7 @@ bench_epoll_bulk (const BenchParams *p,
   bench_gate_open (&gate, 2);
   g_thread_join (threads[0]);
   g_thread_join (threads[1]);
-  *elapsed_us = receiver.end_us - gate.start_us;
+  res->elapsed_us = receiver.end_us - gate.start_us;
   bench_gate_clear (&gate);
 
   return bench_bulk_result (sender.error, receiver.error, error);
@@ -211,14 +211,15 @@ pingpong_echo (int      fd,
 
 gboolean
 bench_epoll_pingpong (const BenchParams *p,
-                      gint64            *elapsed_us,
+                      BenchResult       *res,
                       GError           **error)
 {
   g_autoptr(GArray) idle = g_array_new (FALSE, FALSE, sizeof (int));
   guint8 msg[BENCH_PING_SIZE];
   gsize have = 0;
   guint done = 0;
-  gint64 start;
+  guint round_trips = p->round_trips;
+  gint64 start, deadline;
   int client = -1, server = -1, ep = -1;
   gboolean ok = FALSE;
 
@@ -246,11 +247,12 @@ bench_epoll_pingpong (const BenchParams *p,
     }
 
   start = g_get_monotonic_time ();
+  deadline = p->max_us > 0 ? start + p->max_us : 0;
   bench_ping_fill (msg, 0);
   if (!bench_send_all (client, msg, sizeof msg, error))
     goto out;
 
-  while (done < p->round_trips)
+  while (done < round_trips)
     {
       struct epoll_event events[8];
       int n = epoll_wait (ep, events, G_N_ELEMENTS (events), -1);
@@ -261,7 +263,7 @@ bench_epoll_pingpong (const BenchParams *p,
           goto out;
         }
 
-      for (int i = 0; i < n && done < p->round_trips; i++)
+      for (int i = 0; i < n && done < round_trips; i++)
         {
           gssize r;
 
@@ -290,8 +292,11 @@ bench_epoll_pingpong (const BenchParams *p,
                   goto out;
                 }
               have = 0;
-              if (++done == p->round_trips)
-                break;
+              if (bench_pingpong_over (++done, round_trips, deadline))
+                {
+                  round_trips = done;
+                  break;
+                }
               bench_ping_fill (msg, done);
               if (!bench_send_all (client, msg, sizeof msg, error))
                 goto out;
@@ -304,7 +309,8 @@ bench_epoll_pingpong (const BenchParams *p,
         }
     }
 
-  *elapsed_us = g_get_monotonic_time () - start;
+  res->elapsed_us = g_get_monotonic_time () - start;
+  res->done = done;
   ok = TRUE;
 
 out:
@@ -442,7 +448,7 @@ connect_server_ready (ConnectRun *run,
 
 gboolean
 bench_epoll_connect (const BenchParams *p,
-                     gint64            *elapsed_us,
+                     BenchResult       *res,
                      GError           **error)
 {
   ConnectRun run = { .client = -1, .server = -1 };
@@ -500,7 +506,7 @@ bench_epoll_connect (const BenchParams *p,
         }
     }
 
-  *elapsed_us = g_get_monotonic_time () - start;
+  res->elapsed_us = g_get_monotonic_time () - start;
   ok = TRUE;
 
 out:
@@ -517,7 +523,7 @@ out:
 
 gboolean
 bench_epoll_lines (const BenchParams *p,
-                   gint64            *elapsed_us,
+                   BenchResult       *res,
                    GError           **error)
 {
   const BenchLines *lines = bench_lines_get (p->lines);
@@ -581,6 +587,6 @@ bench_epoll_lines (const BenchParams *p,
     ok = bench_lines_finish (&check, buf->end - buf->start, writer_error, error);
   g_free (writer_error);
   if (ok)
-    *elapsed_us = end - start;
+    res->elapsed_us = end - start;
   return ok;
 }

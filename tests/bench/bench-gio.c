@@ -12,6 +12,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <gio/gio.h>
+
 #include "bench.h"
 
 static GSocket *
@@ -214,7 +216,7 @@ bulk_receiver (gpointer data)
 
 gboolean
 bench_gio_bulk (const BenchParams *p,
-                gint64            *elapsed_us,
+                BenchResult       *res,
                 GError           **error)
 {
   BenchGate gate;
@@ -243,7 +245,7 @@ bench_gio_bulk (const BenchParams *p,
   bench_gate_open (&gate, 2);
   g_thread_join (threads[0]);
   g_thread_join (threads[1]);
-  *elapsed_us = receiver.end_us - gate.start_us;
+  res->elapsed_us = receiver.end_us - gate.start_us;
   bench_gate_clear (&gate);
 
   if (receiver.error == NULL && receiver.done != receiver.total)
@@ -264,6 +266,7 @@ typedef struct
   gsize      have;
   guint      done;
   guint      round_trips;
+  gint64     deadline;
   GError    *error;
 } PingPong;
 
@@ -327,8 +330,9 @@ pingpong_client_ready (GSocket      *socket,
     return pingpong_fail (pp, g_error_new (BENCH_ERROR, BENCH_ERROR_DATA, "reply %u is wrong", pp->done));
 
   pp->have = 0;
-  if (++pp->done == pp->round_trips)
+  if (bench_pingpong_over (++pp->done, pp->round_trips, pp->deadline))
     {
+      pp->round_trips = pp->done;
       g_main_loop_quit (pp->loop);
       return G_SOURCE_CONTINUE;
     }
@@ -380,7 +384,7 @@ add_pair (GPtrArray         *sockets,
 
 gboolean
 bench_gio_pingpong (const BenchParams *p,
-                    gint64            *elapsed_us,
+                    BenchResult       *res,
                     GError           **error)
 {
   GMainContext *context = g_main_context_new ();
@@ -403,11 +407,13 @@ bench_gio_pingpong (const BenchParams *p,
       goto out;
 
   start = g_get_monotonic_time ();
+  pp.deadline = p->max_us > 0 ? start + p->max_us : 0;
   bench_ping_fill (pp.msg, 0);
   if (!send_all (pp.client, pp.msg, sizeof pp.msg, error))
     goto out;
   g_main_loop_run (pp.loop);
-  *elapsed_us = g_get_monotonic_time () - start;
+  res->elapsed_us = g_get_monotonic_time () - start;
+  res->done = pp.done;
 
   if (pp.error != NULL)
     g_propagate_error (error, g_steal_pointer (&pp.error));
@@ -598,7 +604,7 @@ listener_ready (GSocket      *listener,
 
 gboolean
 bench_gio_connect (const BenchParams *p,
-                   gint64            *elapsed_us,
+                   BenchResult       *res,
                    GError           **error)
 {
   ConnectRun run = { 0 };
@@ -631,7 +637,7 @@ bench_gio_connect (const BenchParams *p,
   start_cycle (&run);
   if (run.error == NULL)
     g_main_loop_run (run.loop);
-  *elapsed_us = g_get_monotonic_time () - start;
+  res->elapsed_us = g_get_monotonic_time () - start;
 
   close_client (&run);
   close_server (&run);
@@ -700,7 +706,7 @@ lines_ready (GSocket      *socket,
 
 gboolean
 bench_gio_lines (const BenchParams *p,
-                 gint64            *elapsed_us,
+                 BenchResult       *res,
                  GError           **error)
 {
   const BenchLines *lines = bench_lines_get (p->lines);
@@ -752,6 +758,6 @@ bench_gio_lines (const BenchParams *p,
     ok = bench_lines_finish (&run.check, buf->end - buf->start, writer_error, error);
   g_free (writer_error);
   if (ok)
-    *elapsed_us = run.end_us - start;
+    res->elapsed_us = run.end_us - start;
   return ok;
 }

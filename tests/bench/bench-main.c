@@ -2,10 +2,10 @@
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * Runs each workload through qsock-glib, plain GIO and raw epoll,
- * interleaved in one process (qsock, gio, epoll, qsock, gio, epoll, …) so
- * that drift in the machine hits all three alike, and prints the median of
- * each with its ratio to epoll. Speed never fails a run; wrong data does
+ * Runs each workload through qsock-glib, plain GIO, raw epoll and (when
+ * built with Qt6Network) Qt 6, interleaved in one process (qsock, gio,
+ * epoll, qt, qsock, gio, epoll, qt, …) so that drift in the machine hits
+ * all alike, and prints the median of each with its ratios to epoll and Qt. Speed never fails a run; wrong data does
  * (exit status 1), and so does a run that makes no progress for --timeout
  * seconds.
  *
@@ -21,31 +21,44 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <qsock-glib/qsock.h>
+
 #include "bench.h"
 
-typedef enum { IMPL_QSOCK, IMPL_GIO, IMPL_EPOLL, N_IMPLS } Impl;
+typedef enum { IMPL_QSOCK, IMPL_GIO, IMPL_EPOLL, IMPL_QT, N_IMPLS } Impl;
 
-static const char *impl_names[N_IMPLS] = { "qsock", "gio", "epoll" };
+static const char *impl_names[N_IMPLS] = { "qsock", "gio", "epoll", "qt" };
 
-typedef enum { SHAPE_BULK, SHAPE_PINGPONG, SHAPE_CONNECT, SHAPE_LINES, N_SHAPES } Shape;
+typedef enum { SHAPE_BULK, SHAPE_PINGPONG, SHAPE_CONNECT, SHAPE_LINES, SHAPE_MEMORY, N_SHAPES } Shape;
+
+#ifdef BENCH_HAVE_QT
+#define QT(f) f
+#else
+#define QT(f) NULL
+#endif
 
 static const BenchFunc funcs[N_SHAPES][N_IMPLS] = {
-  [SHAPE_BULK]     = { bench_qsock_bulk,     bench_gio_bulk,     bench_epoll_bulk },
-  [SHAPE_PINGPONG] = { bench_qsock_pingpong, bench_gio_pingpong, bench_epoll_pingpong },
-  [SHAPE_CONNECT]  = { bench_qsock_connect,  bench_gio_connect,  bench_epoll_connect },
-  [SHAPE_LINES]    = { bench_qsock_lines,    bench_gio_lines,    bench_epoll_lines },
+  [SHAPE_BULK]     = { bench_qsock_bulk,     bench_gio_bulk,     bench_epoll_bulk,     QT (bench_qt_bulk) },
+  [SHAPE_PINGPONG] = { bench_qsock_pingpong, bench_gio_pingpong, bench_epoll_pingpong, QT (bench_qt_pingpong) },
+  [SHAPE_CONNECT]  = { bench_qsock_connect,  bench_gio_connect,  bench_epoll_connect,  QT (bench_qt_connect) },
+  [SHAPE_LINES]    = { bench_qsock_lines,    bench_gio_lines,    bench_epoll_lines,    QT (bench_qt_lines) },
+  [SHAPE_MEMORY]   = { bench_qsock_memory,   bench_gio_memory,   bench_epoll_memory,   QT (bench_qt_memory) },
 };
 
 /* One row group of the table: a workload with its parameters. */
-typedef struct
+typedef struct _Workload Workload;
+struct _Workload
 {
   char        *label;
+  char        *key;            /* for --results */
   const char  *unit;
   Shape        shape;
   BenchParams  params;
   double       units;          /* the work done per run, in @unit·seconds */
   GArray      *values[N_IMPLS];
-} Workload;
+  Workload    *companion;      /* memory: the after-hello row, filled by the same run */
+  gboolean     is_companion;   /* not run itself */
+};
 
 /* ---- options ------------------------------------------------------------- */
 
@@ -58,25 +71,35 @@ static int opt_round_trips = -1;
 static char *opt_idle;
 static int opt_cycles = -1;
 static int opt_lines = -1;
+static int opt_pairs = -1;
+static double opt_max_seconds = 0;
+static char *opt_results;
 static int opt_timeout = 600;
 
 static const GOptionEntry entries[] = {
   { "quick", 'q', 0, G_OPTION_ARG_NONE, &opt_quick,
     "Small sizes: a few seconds per workload (for CI)", NULL },
   { "workload", 'w', 0, G_OPTION_ARG_STRING_ARRAY, &opt_workloads,
-    "Run only these: bulk, pingpong, idle, connect, lines (repeat or comma-separate)", "NAME" },
+    "Run only these: bulk, pingpong, idle, connect, lines, mem (repeat or comma-separate)", "NAME" },
   { "impl", 'i', 0, G_OPTION_ARG_STRING_ARRAY, &opt_impls,
-    "Run only these implementations: qsock, gio, epoll", "NAME" },
+    "Run only these implementations: qsock, gio, epoll, qt", "NAME" },
   { "rounds", 'r', 0, G_OPTION_ARG_INT, &opt_rounds, "Interleaved rounds (default 5)", "N" },
   { "bytes", 'b', 0, G_OPTION_ARG_STRING, &opt_bytes,
     "Bulk transfer size, with an optional K, M or G suffix (default 1G)", "SIZE" },
   { "round-trips", 0, 0, G_OPTION_ARG_INT, &opt_round_trips,
     "Ping-pong round trips (default 100000)", "N" },
   { "idle", 0, 0, G_OPTION_ARG_STRING, &opt_idle,
-    "Idle connected pairs beside the ping-pong; a comma list runs each (default 100)", "N[,N…]" },
+    "Idle sockets beside the ping-pong, both ends of each idle pair counted (N/2 pairs); "
+    "a comma list runs each (default 100)", "N[,N…]" },
   { "cycles", 0, 0, G_OPTION_ARG_INT, &opt_cycles,
     "Connect/accept/close cycles (default 20000)", "N" },
   { "lines", 0, 0, G_OPTION_ARG_INT, &opt_lines, "Lines to read (default 1000000)", "N" },
+  { "pairs", 0, 0, G_OPTION_ARG_INT, &opt_pairs,
+    "Connected pairs the memory workload measures (default 2000)", "N" },
+  { "max-seconds", 0, 0, G_OPTION_ARG_DOUBLE, &opt_max_seconds,
+    "Stop a ping-pong run after this long and rate the round trips done (default: never)", "S" },
+  { "results", 0, 0, G_OPTION_ARG_FILENAME, &opt_results,
+    "Append one tab-separated line per run to FILE (for run-benchmarks)", "FILE" },
   { "timeout", 't', 0, G_OPTION_ARG_INT, &opt_timeout,
     "Fail a single run that takes longer than this (default 600 s)", "SECONDS" },
   { NULL }
@@ -185,10 +208,12 @@ workload_new (Shape              shape,
               const BenchParams *params,
               const char        *unit,
               double             units,
+              const char        *key,
               char              *label)
 {
   Workload *w = g_new0 (Workload, 1);
 
+  w->key = g_strdup (key);
   w->shape = shape;
   w->params = *params;
   w->unit = unit;
@@ -207,6 +232,7 @@ workload_free (gpointer data)
   for (int i = 0; i < N_IMPLS; i++)
     g_array_unref (w->values[i]);
   g_free (w->label);
+  g_free (w->key);
   g_free (w);
 }
 
@@ -232,26 +258,45 @@ make_workloads (const BenchParams *base,
     {
       g_autofree char *size = format_bytes (p.bulk_bytes);
 
-      g_ptr_array_add (list, workload_new (SHAPE_BULK, &p, "MiB/s", (double) p.bulk_bytes / (1 << 20),
+      g_ptr_array_add (list, workload_new (SHAPE_BULK, &p, "MiB/s", (double) p.bulk_bytes / (1 << 20), "bulk",
                                            g_strdup_printf ("a) bulk %s", size)));
     }
   if (wanted (names, "pingpong"))
-    g_ptr_array_add (list, workload_new (SHAPE_PINGPONG, &p, "rt/s", p.round_trips,
+    g_ptr_array_add (list, workload_new (SHAPE_PINGPONG, &p, "rt/s", p.round_trips, "pingpong",
                                          g_strdup_printf ("b) ping-pong %u x 64 B", p.round_trips)));
   if (wanted (names, "idle"))
     for (char **n = idle_counts; *n != NULL; n++)
       {
-        p.idle = (guint) g_ascii_strtoull (*n, NULL, 10);
-        g_ptr_array_add (list, workload_new (SHAPE_PINGPONG, &p, "rt/s", p.round_trips,
-                                             g_strdup_printf ("c) ping-pong +%u idle", p.idle)));
+        g_autofree char *key = NULL;
+
+        /* N idle connections counts both ends of each idle pair: N idle
+         * sockets on the loop, N/2 connected pairs. */
+        guint sockets = (guint) g_ascii_strtoull (*n, NULL, 10);
+
+        p.idle = (sockets + 1) / 2;
+        key = g_strdup_printf ("idle%u", sockets);
+        g_ptr_array_add (list, workload_new (SHAPE_PINGPONG, &p, "rt/s", p.round_trips, key,
+                                             g_strdup_printf ("c) ping-pong +%u idle", sockets)));
         p.idle = 0;
       }
   if (wanted (names, "connect"))
-    g_ptr_array_add (list, workload_new (SHAPE_CONNECT, &p, "cycles/s", p.cycles,
+    g_ptr_array_add (list, workload_new (SHAPE_CONNECT, &p, "cycles/s", p.cycles, "connect",
                                          g_strdup_printf ("d) connect/close %u", p.cycles)));
   if (wanted (names, "lines"))
-    g_ptr_array_add (list, workload_new (SHAPE_LINES, &p, "lines/s", p.lines,
+    g_ptr_array_add (list, workload_new (SHAPE_LINES, &p, "lines/s", p.lines, "lines",
                                          g_strdup_printf ("e) lines %u", p.lines)));
+  if (wanted (names, "mem"))
+    {
+      Workload *idle = workload_new (SHAPE_MEMORY, &p, "KiB/pair", 0, "mem-idle",
+                                     g_strdup_printf ("f) memory/pair, idle (%u)", p.pairs));
+      Workload *hello = workload_new (SHAPE_MEMORY, &p, "KiB/pair", 0, "mem-hello",
+                                      g_strdup_printf ("g) memory/pair, hello (%u)", p.pairs));
+
+      idle->companion = hello;
+      hello->is_companion = TRUE;
+      g_ptr_array_add (list, idle);
+      g_ptr_array_add (list, hello);
+    }
   return list;
 }
 
@@ -262,12 +307,12 @@ run_one (Workload *w,
 {
   g_autoptr(GError) error = NULL;
   g_autofree char *what = g_strdup_printf ("%s [%s, round %u]", w->label, impl_names[impl], round + 1);
-  gint64 elapsed_us = 0;
-  double value;
+  BenchResult res = { 0 };
+  double value, units = w->units;
   gboolean ok;
 
   watchdog_arm (what);
-  ok = funcs[w->shape][impl] (&w->params, &elapsed_us, &error);
+  ok = funcs[w->shape][impl] (&w->params, &res, &error);
   watchdog_disarm ();
 
   if (!ok)
@@ -276,9 +321,25 @@ run_one (Workload *w,
       return FALSE;
     }
 
-  value = w->units / ((double) MAX (elapsed_us, 1) / G_USEC_PER_SEC);
+  if (w->shape == SHAPE_MEMORY)
+    {
+      double hello = res.hello_bytes / 1024;
+
+      value = res.idle_bytes / 1024;
+      g_array_append_val (w->companion->values[impl], hello);
+      bench_results_add (w->companion->key, impl_names[impl], round + 1, hello, w->unit);
+      fprintf (stderr, "  %-28s %-5s round %u: %12.2f %s idle, %.2f after the hello\n",
+               w->label, impl_names[impl], round + 1, value, w->unit, hello);
+    }
+  else
+    {
+      if (w->shape == SHAPE_PINGPONG && res.done > 0)
+        units = res.done;   /* --max-seconds may have cut it short */
+      value = units / ((double) MAX (res.elapsed_us, 1) / G_USEC_PER_SEC);
+      fprintf (stderr, "  %-28s %-5s round %u: %12.1f %s\n", w->label, impl_names[impl], round + 1, value, w->unit);
+    }
   g_array_append_val (w->values[impl], value);
-  fprintf (stderr, "  %-28s %-5s round %u: %12.1f %s\n", w->label, impl_names[impl], round + 1, value, w->unit);
+  bench_results_add (w->key, impl_names[impl], round + 1, value, w->unit);
   return TRUE;
 }
 
@@ -317,17 +378,20 @@ print_ratio (double value,
 }
 
 /* workload, implementation, median, unit; each workload's first row also
- * has qsock÷epoll and gio÷epoll (medians; above 1 is faster than epoll). */
+ * has qsock÷epoll, gio÷epoll, qt÷epoll and qsock÷qt (medians; for speed
+ * above 1 is faster; for memory, where epoll holds next to nothing, only
+ * qsock÷qt, and below 1 is smaller). */
 static void
 print_table (GPtrArray *workloads,
              const gboolean run_impl[N_IMPLS],
              guint           rounds)
 {
   /* Padded by hand: "÷" is one column but two bytes. */
-  printf ("\n%-28s  %-5s  %14s  %-8s  %s  %s\n",
-          "workload", "impl", "median", "unit", "qsock÷epoll", "  gio÷epoll");
-  printf ("%-28s  %-5s  %14s  %-8s  %s  %s\n",
-          "----------------------------", "-----", "--------------", "--------", "-----------", "-----------");
+  printf ("\n%-28s  %-5s  %14s  %-8s  %s  %s  %s  %s\n",
+          "workload", "impl", "median", "unit", "qsock÷epoll", "  gio÷epoll", "   qt÷epoll", "   qsock÷qt");
+  printf ("%-28s  %-5s  %14s  %-8s  %s  %s  %s  %s\n",
+          "----------------------------", "-----", "--------------", "--------",
+          "-----------", "-----------", "-----------", "-----------");
 
   for (guint i = 0; i < workloads->len; i++)
     {
@@ -342,12 +406,17 @@ print_table (GPtrArray *workloads,
         {
           if (!run_impl[k])
             continue;
-          printf ("%-28s  %-5s  %14.1f  ", first ? w->label : "", impl_names[k], m[k]);
+          printf ("%-28s  %-5s  %14.*f  ", first ? w->label : "", impl_names[k],
+                  w->shape == SHAPE_MEMORY ? 2 : 1, m[k]);
           if (first)
             {
+              gboolean mem = w->shape == SHAPE_MEMORY;
+
               printf ("%-8s", w->unit);
-              print_ratio (m[IMPL_QSOCK], m[IMPL_EPOLL]);
-              print_ratio (m[IMPL_GIO], m[IMPL_EPOLL]);
+              print_ratio (mem ? 0 : m[IMPL_QSOCK], m[IMPL_EPOLL]);
+              print_ratio (mem ? 0 : m[IMPL_GIO], m[IMPL_EPOLL]);
+              print_ratio (mem ? 0 : m[IMPL_QT], m[IMPL_EPOLL]);
+              print_ratio (m[IMPL_QSOCK], m[IMPL_QT]);
             }
           else
             printf ("%s", w->unit);
@@ -355,19 +424,7 @@ print_table (GPtrArray *workloads,
           first = FALSE;
         }
     }
-  printf ("\nMedians of %u interleaved rounds; higher is faster.\n", rounds);
-}
-
-static void
-raise_fd_limit (void)
-{
-  struct rlimit limit;
-
-  if (getrlimit (RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max)
-    {
-      limit.rlim_cur = limit.rlim_max;
-      setrlimit (RLIMIT_NOFILE, &limit);
-    }
+  printf ("\nMedians of %u interleaved rounds; higher is faster (memory: lower is smaller).\n", rounds);
 }
 
 int
@@ -396,6 +453,8 @@ main (int   argc,
   p.idle = 0;
   p.cycles = opt_quick ? 1000 : 20000;
   p.lines = opt_quick ? 200000 : 1000000;
+  p.pairs = opt_quick ? 500 : 2000;
+  p.max_us = (gint64) (opt_max_seconds * G_USEC_PER_SEC);
   if (opt_bytes != NULL && !parse_size (opt_bytes, &p.bulk_bytes))
     {
       fprintf (stderr, "--bytes: not a size: %s\n", opt_bytes);
@@ -407,19 +466,27 @@ main (int   argc,
     p.cycles = (guint) opt_cycles;
   if (opt_lines > 0)
     p.lines = (guint) opt_lines;
+  if (opt_pairs > 0)
+    p.pairs = (guint) opt_pairs;
   opt_rounds = MAX (opt_rounds, 1);
   opt_timeout = MAX (opt_timeout, 1);
 
   names = split_list (opt_workloads);
   for (char **n = names; *n != NULL; n++)
-    if (!g_strv_contains ((const char * const[]) { "bulk", "pingpong", "idle", "connect", "lines", NULL }, *n))
+    if (!g_strv_contains ((const char * const[]) { "bulk", "pingpong", "idle", "connect", "lines", "mem", NULL }, *n))
       {
         fprintf (stderr, "--workload: unknown workload %s\n", *n);
         return 2;
       }
   impls = split_list (opt_impls);
+  for (char **n = impls; *n != NULL; n++)
+    if (!g_strv_contains ((const char * const[]) { "qsock", "gio", "epoll", "qt", NULL }, *n))
+      {
+        fprintf (stderr, "--impl: unknown implementation %s\n", *n);
+        return 2;
+      }
   for (int k = 0; k < N_IMPLS; k++)
-    run_impl[k] = wanted (impls, impl_names[k]);
+    run_impl[k] = funcs[0][k] != NULL && wanted (impls, impl_names[k]);
   {
     char *idle_default[] = { (char *) "100", NULL };
     char *idle_given[] = { opt_idle, NULL };
@@ -428,13 +495,37 @@ main (int   argc,
   }
 
   signal (SIGPIPE, SIG_IGN);
-  raise_fd_limit ();
+  {
+    /* Every idle socket (both ends of each pair), both ends of every
+     * memory pair, and some slack. */
+    guint64 needed = 2 * (guint64) p.pairs + 2 * BENCH_MEM_WARM;
+
+    for (char **n = idle_counts; wanted (names, "idle") && *n != NULL; n++)
+      needed = MAX (needed, g_ascii_strtoull (*n, NULL, 10) + 1);
+    if (!bench_raise_fd_limit (needed + 256))
+      {
+        fprintf (stderr, "FAIL: cannot raise RLIMIT_NOFILE to %" G_GUINT64_FORMAT
+                 " (run as root or raise the hard limit)\n", needed + 256);
+        return 1;
+      }
+  }
+  bench_results_open (opt_results);
+#ifdef BENCH_HAVE_QT
+  if (run_impl[IMPL_QT])
+    bench_qt_init (&argc, argv);
+#endif
   g_mutex_init (&watchdog.lock);
   g_cond_init (&watchdog.cond);
   g_thread_unref (g_thread_new ("bench-watchdog", watchdog_thread, NULL));
 
-  printf ("qsock-bench: qsock-glib %s, GLib %u.%u.%u, %u CPUs\n", QSOCK_VERSION_S,
-          glib_major_version, glib_minor_version, glib_micro_version, g_get_num_processors ());
+  printf ("qsock-bench: qsock-glib %s, GLib %u.%u.%u, %s%s, %u CPUs\n", QSOCK_VERSION_S,
+          glib_major_version, glib_minor_version, glib_micro_version,
+#ifdef BENCH_HAVE_QT
+          "Qt ", bench_qt_version (),
+#else
+          "no Qt", "",
+#endif
+          g_get_num_processors ());
   printf ("command: %s\n", command);
   fflush (stdout);
 
@@ -447,7 +538,8 @@ main (int   argc,
   for (guint i = 0; i < workloads->len; i++)
     for (guint round = 0; round < (guint) opt_rounds; round++)
       for (int k = 0; k < N_IMPLS; k++)
-        if (run_impl[k] && !run_one (workloads->pdata[i], k, round))
+        if (run_impl[k] && !((Workload *) workloads->pdata[i])->is_companion &&
+            !run_one (workloads->pdata[i], k, round))
           return 1;
 
   print_table (workloads, run_impl, (guint) opt_rounds);

@@ -9,6 +9,8 @@
  */
 #include <string.h>
 
+#include <qsock-glib/qsock.h>
+
 #include "bench.h"
 
 #define QS_OPEN_RW QSOCK_OPEN_MODE_READ_WRITE
@@ -266,7 +268,7 @@ bulk_side_clear (BulkSide *side)
 
 gboolean
 bench_qsock_bulk (const BenchParams *p,
-                  gint64            *elapsed_us,
+                  BenchResult       *res,
                   GError           **error)
 {
   BenchGate gate;
@@ -296,7 +298,7 @@ bench_qsock_bulk (const BenchParams *p,
   bench_gate_open (&gate, 2);
   g_thread_join (threads[0]);
   g_thread_join (threads[1]);
-  *elapsed_us = receiver.end_us - gate.start_us;
+  res->elapsed_us = receiver.end_us - gate.start_us;
   bulk_side_clear (&sender);
   bulk_side_clear (&receiver);
   bench_gate_clear (&gate);
@@ -312,6 +314,7 @@ typedef struct
   guint8     msg[BENCH_PING_SIZE];
   guint      done;
   guint      round_trips;
+  gint64     deadline;
   GError    *error;
 } PingPong;
 
@@ -349,8 +352,9 @@ pingpong_client_ready_read (QSockIODevice *device,
           pingpong_fail (pp, g_error_new (BENCH_ERROR, BENCH_ERROR_DATA, "reply %u is wrong", pp->done));
           return;
         }
-      if (++pp->done == pp->round_trips)
+      if (bench_pingpong_over (++pp->done, pp->round_trips, pp->deadline))
         {
+          pp->round_trips = pp->done;
           g_main_loop_quit (pp->loop);
           return;
         }
@@ -375,7 +379,7 @@ pingpong_disconnected (QSockAbstract *socket,
 
 gboolean
 bench_qsock_pingpong (const BenchParams *p,
-                      gint64            *elapsed_us,
+                      BenchResult       *res,
                       GError           **error)
 {
   GMainContext *context = g_main_context_new ();
@@ -417,10 +421,12 @@ bench_qsock_pingpong (const BenchParams *p,
     g_signal_connect (sockets->pdata[i], "disconnected", G_CALLBACK (pingpong_disconnected), &pp);
 
   start = g_get_monotonic_time ();
+  pp.deadline = p->max_us > 0 ? start + p->max_us : 0;
   bench_ping_fill (pp.msg, 0);
   qsock_iodevice_write (QSOCK_IODEVICE (client), (const char *) pp.msg, BENCH_PING_SIZE);
   g_main_loop_run (pp.loop);
-  *elapsed_us = g_get_monotonic_time () - start;
+  res->elapsed_us = g_get_monotonic_time () - start;
+  res->done = pp.done;
 
   if (pp.error != NULL)
     g_propagate_error (error, g_steal_pointer (&pp.error));
@@ -556,7 +562,7 @@ start_cycle (ConnectRun *run)
 
 gboolean
 bench_qsock_connect (const BenchParams *p,
-                     gint64            *elapsed_us,
+                     BenchResult       *res,
                      GError           **error)
 {
   GMainContext *context = g_main_context_new ();
@@ -575,7 +581,7 @@ bench_qsock_connect (const BenchParams *p,
       start_cycle (&run);
       if (run.error == NULL)
         g_main_loop_run (run.loop);
-      *elapsed_us = g_get_monotonic_time () - start;
+      res->elapsed_us = g_get_monotonic_time () - start;
 
       drop_socket (&run.client, &run);
       drop_socket (&run.server_end, &run);
@@ -642,7 +648,7 @@ lines_disconnected (QSockAbstract *socket,
 
 gboolean
 bench_qsock_lines (const BenchParams *p,
-                   gint64            *elapsed_us,
+                   BenchResult       *res,
                    GError           **error)
 {
   const BenchLines *lines = bench_lines_get (p->lines);
@@ -687,7 +693,7 @@ bench_qsock_lines (const BenchParams *p,
     ok = bench_lines_finish (&run.check, (gsize) leftover, writer_error, error);
   g_free (writer_error);
   if (ok)
-    *elapsed_us = run.end_us - start;
+    res->elapsed_us = run.end_us - start;
 
 out:
   g_clear_object (&server);

@@ -19,6 +19,10 @@
  *          G_IO_ERROR_WOULD_BLOCK.
  *   raw    the practical limit: each thread with its own epoll;
  *          sendmmsg() and recvmmsg() in batches of 64.
+ *   qt     Qt 6 (built only when Qt6Network is found): QUdpSocket on each
+ *          side, each thread with its own QEventLoop; writeDatagram() per
+ *          datagram; on readyRead, while (hasPendingDatagrams ())
+ *          readDatagram () (bench-qt-udp.cpp).
  *
  * The receiving socket of all three has SO_RCVBUF set to 4 MiB. UDP drops
  * what does not fit, so the sender paces itself: it keeps at most a window
@@ -59,12 +63,11 @@
 #include <glib-unix.h>
 #include <qsock-glib/qsock.h>
 
-#define DATAGRAM_SIZE   512
-#define HEADER_SIZE     4                       /* the sequence number */
+#include "bench.h"
+#include "bench-udp.h"
+
 #define BATCH           64                      /* raw: per sendmmsg/recvmmsg */
-#define RCVBUF          (4 * 1024 * 1024)       /* SO_RCVBUF of every receiver */
 #define PUBLISH_EVERY   64                      /* progress reports to the sender */
-#define RECV_BUFFER     2048                    /* > DATAGRAM_SIZE: longer ones show */
 #define STALL_US        (1 * G_USEC_PER_SEC)    /* window full this long: count as lost */
 
 /* The kernel charges a 512-byte loopback datagram about 1.3 to 2.3 KiB of
@@ -74,9 +77,9 @@
 #define MAX_WINDOW      2048
 #define MIN_WINDOW      64
 
-typedef enum { IMPL_QSOCK, IMPL_GIO, IMPL_RAW, N_IMPLS } Impl;
+typedef enum { IMPL_QSOCK, IMPL_GIO, IMPL_RAW, IMPL_QT, N_IMPLS } Impl;
 
-static const char *impl_names[N_IMPLS] = { "qsock", "gio", "raw" };
+static const char *impl_names[N_IMPLS] = { "qsock", "gio", "raw", "qt" };
 
 /* ---- options ------------------------------------------------------------- */
 
@@ -87,6 +90,7 @@ static char **opt_impls;
 static int opt_timeout = 300;
 static int opt_window = -1;
 static int opt_corrupt = -1;
+static char *opt_results;
 
 static const GOptionEntry entries[] = {
   { "quick", 'q', 0, G_OPTION_ARG_NONE, &opt_quick,
@@ -95,7 +99,9 @@ static const GOptionEntry entries[] = {
     "Datagrams per run (default 1000000)", "N" },
   { "rounds", 'r', 0, G_OPTION_ARG_INT, &opt_rounds, "Interleaved rounds (default 5)", "N" },
   { "impl", 'i', 0, G_OPTION_ARG_STRING_ARRAY, &opt_impls,
-    "Run only these implementations: qsock, gio, raw (repeat or comma-separate)", "NAME" },
+    "Run only these implementations: qsock, gio, raw, qt (repeat or comma-separate)", "NAME" },
+  { "results", 0, 0, G_OPTION_ARG_FILENAME, &opt_results,
+    "Append one tab-separated line per run to FILE (for run-benchmarks)", "FILE" },
   { "timeout", 't', 0, G_OPTION_ARG_INT, &opt_timeout,
     "Fail a single run that takes longer than this (default 300 s)", "SECONDS" },
   { "window", 'w', 0, G_OPTION_ARG_INT, &opt_window,
@@ -115,7 +121,7 @@ static const GOptionEntry entries[] = {
 static guint8 table[TABLE_PERIOD + DATAGRAM_SIZE];
 
 /* The end marker: shorter than any datagram of data. */
-static const guint8 end_marker[8] = { 'q', 's', 'o', 'c', 'k', 'E', 'N', 'D' };
+const guint8 end_marker[8] = { 'q', 's', 'o', 'c', 'k', 'E', 'N', 'D' };
 
 static void
 table_init (void)
@@ -137,7 +143,7 @@ payload_of (guint32 seq)
   return table + ((guint64) seq * 37 + HEADER_SIZE) % TABLE_PERIOD;
 }
 
-static void
+void
 datagram_fill (guint8  *buf,
                guint32  seq)
 {
@@ -149,47 +155,9 @@ datagram_fill (guint8  *buf,
 
 /* ---- one run: what sender and receiver share ----------------------------- */
 
-typedef struct
-{
-  Impl      impl;
-  guint32   count;
-  guint32   window;
-  guint16   port;            /* the receiver's, on 127.0.0.1 */
-  int       sender_wake;     /* eventfds */
-  int       receiver_wake;
+/* Run: bench-udp.h */
 
-  /* starting both together; the set-up is not timed */
-  GMutex    lock;
-  GCond     cond;
-  guint     ready;
-  gboolean  go;
-  gint64    start_us;
-  char     *error;           /* the first failure, under lock */
-
-  gint      acked;           /* atomic: highest sequence number received + 1 */
-  gint      sender_waiting;  /* atomic: the window is full, wake me */
-  gint      done;            /* atomic */
-  gint64    end_us;
-
-  /* receiver's */
-  guint8   *seen;            /* a bit per sequence number */
-  guint32   unique;
-  guint32   reordered;       /* arrived after a higher number */
-  guint32   next;            /* highest + 1 */
-  guint     since_publish;
-  gboolean  got_end;
-  gboolean  receiver_stop;
-  int       rcvbuf;          /* SO_RCVBUF read back */
-
-  /* sender's */
-  guint32   sent;
-  guint32   credit_base;     /* after a stall: what was in flight is lost */
-  guint32   stall_sent;
-  gint64    stall_since;
-  guint64   ends_sent;
-} Run;
-
-static void
+void
 wake (int fd)
 {
   guint64 one = 1;
@@ -198,7 +166,7 @@ wake (int fd)
     ;
 }
 
-static void
+void
 drain_wake (int fd)
 {
   guint64 value;
@@ -215,9 +183,8 @@ run_stop (Run *run)
   wake (run->receiver_wake);
 }
 
-static void run_fail (Run *run, const char *format, ...) G_GNUC_PRINTF (2, 3);
 
-static void
+void
 run_fail (Run        *run,
           const char *format,
           ...)
@@ -238,14 +205,14 @@ run_fail (Run        *run,
   run_stop (run);
 }
 
-static gboolean
+gboolean
 run_is_done (Run *run)
 {
   return g_atomic_int_get (&run->done) != 0;
 }
 
 /* Worker side: set up, then wait for the start. */
-static void
+void
 gate_arrive (Run *run)
 {
   g_mutex_lock (&run->lock);
@@ -257,7 +224,7 @@ gate_arrive (Run *run)
 }
 
 /* Worker side, when set-up failed: let the main thread go on. */
-static void
+void
 gate_give_up (Run        *run,
               const char *what,
               GError     *error)
@@ -309,7 +276,7 @@ receiver_complete (Run *run)
 
 /* Checks one datagram. Returns FALSE when the receiver is to stop: all
  * data is in, or the data is wrong. */
-static gboolean
+gboolean
 receiver_take (Run          *run,
                const guint8 *data,
                gssize        n)
@@ -372,7 +339,7 @@ receiver_take (Run          *run,
 }
 
 /* Nothing more to read for now. */
-static void
+void
 receiver_drained (Run *run)
 {
   if (run->receiver_stop)
@@ -382,7 +349,7 @@ receiver_drained (Run *run)
     receiver_complete (run);
 }
 
-static void
+void
 set_rcvbuf (Run *run,
             int  fd)
 {
@@ -397,7 +364,7 @@ set_rcvbuf (Run *run,
 /* ---- the sender's side, shared by the three ------------------------------ */
 
 /* How many datagrams may leave now. */
-static guint32
+guint32
 sender_credit (Run *run)
 {
   guint32 acked = MAX ((guint32) g_atomic_int_get (&run->acked), run->credit_base);
@@ -412,7 +379,7 @@ sender_credit (Run *run)
 
 /* With no credit: asks to be woken, then looks once more, so a report that
  * came in between is not missed. */
-static guint32
+guint32
 sender_wait_credit (Run *run)
 {
   guint32 credit;
@@ -427,7 +394,7 @@ sender_wait_credit (Run *run)
 /* Called now and then while the window is full: if nothing moved for
  * STALL_US, what is in flight is taken as lost (counted by the receiver),
  * so a loss never stops the run. */
-static void
+void
 sender_check_stall (Run *run)
 {
   gint64 now = g_get_monotonic_time ();
@@ -1184,8 +1151,13 @@ raw_sender (gpointer data)
 
 /* ---- the runner ---------------------------------------------------------- */
 
-static const GThreadFunc receivers[N_IMPLS] = { qsock_receiver, gio_receiver, raw_receiver };
-static const GThreadFunc senders[N_IMPLS] = { qsock_sender, gio_sender, raw_sender };
+#ifdef BENCH_HAVE_QT
+static const GThreadFunc receivers[N_IMPLS] = { qsock_receiver, gio_receiver, raw_receiver, bench_qt_udp_receiver };
+static const GThreadFunc senders[N_IMPLS] = { qsock_sender, gio_sender, raw_sender, bench_qt_udp_sender };
+#else
+static const GThreadFunc receivers[N_IMPLS] = { qsock_receiver, gio_receiver, raw_receiver, NULL };
+static const GThreadFunc senders[N_IMPLS] = { qsock_sender, gio_sender, raw_sender, NULL };
+#endif
 
 /* A run that never finishes is as wrong as one with bad data. */
 static struct
@@ -1294,6 +1266,7 @@ run_one (Impl      impl,
       rate = run.unique / seconds;
       loss = 100.0 * (count - run.unique) / count;
       g_array_append_val (results->rate, rate);
+      bench_results_add ("udp", impl_names[impl], round + 1, rate, "datagrams/s");
       g_array_append_val (results->loss, loss);
       results->reordered += run.reordered;
       results->rcvbuf = run.rcvbuf;
@@ -1420,14 +1393,15 @@ main (int   argc,
 
   impls = split_list (opt_impls);
   for (char **n = impls; *n != NULL; n++)
-    if (!g_strv_contains ((const char * const[]) { "qsock", "gio", "raw", NULL }, *n))
+    if (!g_strv_contains ((const char * const[]) { "qsock", "gio", "raw", "qt", NULL }, *n))
       {
         fprintf (stderr, "--impl: unknown implementation %s\n", *n);
         return 2;
       }
   for (int k = 0; k < N_IMPLS; k++)
     {
-      run_impl[k] = impls[0] == NULL || g_strv_contains ((const char * const *) impls, impl_names[k]);
+      run_impl[k] = receivers[k] != NULL &&
+                    (impls[0] == NULL || g_strv_contains ((const char * const *) impls, impl_names[k]));
       results[k].rate = g_array_new (FALSE, FALSE, sizeof (double));
       results[k].loss = g_array_new (FALSE, FALSE, sizeof (double));
       results[k].reordered = 0;
@@ -1436,6 +1410,11 @@ main (int   argc,
 
   signal (SIGPIPE, SIG_IGN);
   table_init ();
+  bench_results_open (opt_results);
+#ifdef BENCH_HAVE_QT
+  if (run_impl[IMPL_QT])
+    bench_qt_init (&argc, argv);
+#endif
   g_mutex_init (&watchdog.lock);
   g_cond_init (&watchdog.cond);
   g_thread_unref (g_thread_new ("bench-watchdog", watchdog_thread, NULL));
@@ -1443,8 +1422,14 @@ main (int   argc,
   if (opt_window >= 0)
     window = (guint32) opt_window;
 
-  printf ("qsock-bench-udp: qsock-glib %s, GLib %u.%u.%u, %u CPUs\n", QSOCK_VERSION_S,
-          glib_major_version, glib_minor_version, glib_micro_version, g_get_num_processors ());
+  printf ("qsock-bench-udp: qsock-glib %s, GLib %u.%u.%u, %s%s, %u CPUs\n", QSOCK_VERSION_S,
+          glib_major_version, glib_minor_version, glib_micro_version,
+#ifdef BENCH_HAVE_QT
+          "Qt ", bench_qt_version (),
+#else
+          "no Qt", "",
+#endif
+          g_get_num_processors ());
   printf ("command: %s\n", command);
   printf ("%u datagrams of %d B over 127.0.0.1 per run; SO_RCVBUF %d asked, %d granted (the kernel doubles it); ",
           count, DATAGRAM_SIZE, RCVBUF, rcvbuf);
@@ -1463,10 +1448,12 @@ main (int   argc,
     rates[k] = median (results[k].rate);
 
   /* Padded by hand: "÷" is one column but two bytes. */
-  printf ("\n%-5s  %14s  %9s  %12s  %10s  %s  %s\n",
-          "impl", "datagrams/s", "MiB/s", "loss % (med)", "loss % max", "qsock÷raw", "  gio÷raw");
-  printf ("%-5s  %14s  %9s  %12s  %10s  %s  %s\n",
-          "-----", "--------------", "---------", "------------", "----------", "---------", "---------");
+  printf ("\n%-5s  %14s  %9s  %12s  %10s  %s  %s  %s  %s\n",
+          "impl", "datagrams/s", "MiB/s", "loss % (med)", "loss % max", "qsock÷raw", "  gio÷raw", "   qt÷raw",
+          " qsock÷qt");
+  printf ("%-5s  %14s  %9s  %12s  %10s  %s  %s  %s  %s\n",
+          "-----", "--------------", "---------", "------------", "----------",
+          "---------", "---------", "---------", "---------");
   for (int k = 0; k < N_IMPLS; k++)
     {
       if (!run_impl[k])
@@ -1477,6 +1464,8 @@ main (int   argc,
         {
           print_ratio (rates[IMPL_QSOCK], rates[IMPL_RAW]);
           print_ratio (rates[IMPL_GIO], rates[IMPL_RAW]);
+          print_ratio (rates[IMPL_QT], rates[IMPL_RAW]);
+          print_ratio (rates[IMPL_QSOCK], rates[IMPL_QT]);
         }
       printf ("\n");
     }

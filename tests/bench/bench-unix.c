@@ -19,6 +19,10 @@
  *          reference data, reads until a short read.
  *   epoll  raw level-triggered epoll on non-blocking descriptors, one epoll
  *          per thread: the practical limit.
+ *   qt     Qt 6 (built only when Qt6Network is found): QLocalServer in the
+ *          receiver's thread, QLocalSocket in the sender's, each on a
+ *          QEventLoop, the same 4 MiB cap and bytesWritten top-up as qsock
+ *          (bench-qt-unix.cpp).
  *
  * The socket is bound to a path in a fresh private directory under
  * g_get_tmp_dir() for all three; making and connecting it is never timed.
@@ -51,12 +55,13 @@
 #include <sys/un.h>
 
 #include <gio/gunixsocketaddress.h>
+#include <qsock-glib/qsock.h>
 
 #include "bench.h"
 
-typedef enum { IMPL_QSOCK, IMPL_GIO, IMPL_EPOLL, N_IMPLS } Impl;
+typedef enum { IMPL_QSOCK, IMPL_GIO, IMPL_EPOLL, IMPL_QT, N_IMPLS } Impl;
 
-static const char *impl_names[N_IMPLS] = { "qsock", "gio", "epoll" };
+static const char *impl_names[N_IMPLS] = { "qsock", "gio", "epoll", "qt" };
 
 /* Where the three bind: "<tmp>/qsock-bench-unix-XXXXXX/s", made once. */
 static char *socket_dir;
@@ -706,20 +711,36 @@ bench_epoll_unix (guint64   total,
 
 typedef gboolean (*UnixFunc) (guint64 total, gint64 *elapsed_us, GError **error);
 
-static const UnixFunc funcs[N_IMPLS] = { bench_qsock_unix, bench_gio_unix, bench_epoll_unix };
+#ifdef BENCH_HAVE_QT
+static gboolean
+bench_qt_unix_at_path (guint64   total,
+                       gint64   *elapsed_us,
+                       GError  **error)
+{
+  return bench_qt_unix (socket_path, total, elapsed_us, error);
+}
+#define QT_UNIX bench_qt_unix_at_path
+#else
+#define QT_UNIX NULL
+#endif
+
+static const UnixFunc funcs[N_IMPLS] = { bench_qsock_unix, bench_gio_unix, bench_epoll_unix, QT_UNIX };
 
 static gboolean opt_quick;
 static char **opt_impls;
 static int opt_rounds = 5;
 static char *opt_bytes;
 static int opt_timeout = 600;
+static char *opt_results;
 
 static const GOptionEntry entries[] = {
   { "quick", 'q', 0, G_OPTION_ARG_NONE, &opt_quick, "32 MiB instead of 256 MiB (for CI)", NULL },
   { "bytes", 'b', 0, G_OPTION_ARG_STRING, &opt_bytes,
     "Bytes to move, with an optional K, M or G suffix (default 256M)", "SIZE" },
   { "impl", 'i', 0, G_OPTION_ARG_STRING_ARRAY, &opt_impls,
-    "Run only these implementations: qsock, gio, epoll (repeat or comma-separate)", "NAME" },
+    "Run only these implementations: qsock, gio, epoll, qt (repeat or comma-separate)", "NAME" },
+  { "results", 0, 0, G_OPTION_ARG_FILENAME, &opt_results,
+    "Append one tab-separated line per run to FILE (for run-benchmarks)", "FILE" },
   { "rounds", 'r', 0, G_OPTION_ARG_INT, &opt_rounds, "Interleaved rounds (default 5)", "N" },
   { "timeout", 't', 0, G_OPTION_ARG_INT, &opt_timeout,
     "Fail a single run that takes longer than this (default 600 s)", "SECONDS" },
@@ -894,14 +915,16 @@ main (int   argc,
     impls = g_strv_builder_end (builder);
   }
   for (char **n = impls; *n != NULL; n++)
-    if (!g_str_equal (*n, "qsock") && !g_str_equal (*n, "gio") && !g_str_equal (*n, "epoll"))
+    if (!g_str_equal (*n, "qsock") && !g_str_equal (*n, "gio") && !g_str_equal (*n, "epoll") &&
+        !g_str_equal (*n, "qt"))
       {
         fprintf (stderr, "--impl: unknown implementation %s\n", *n);
         return 2;
       }
   for (int k = 0; k < N_IMPLS; k++)
     {
-      run_impl[k] = impls[0] == NULL || g_strv_contains ((const char * const *) impls, impl_names[k]);
+      run_impl[k] = funcs[k] != NULL &&
+                    (impls[0] == NULL || g_strv_contains ((const char * const *) impls, impl_names[k]));
       values[k] = g_array_new (FALSE, FALSE, sizeof (double));
     }
 
@@ -915,12 +938,23 @@ main (int   argc,
   atexit (remove_socket_dir);
 
   signal (SIGPIPE, SIG_IGN);
+  bench_results_open (opt_results);
+#ifdef BENCH_HAVE_QT
+  if (run_impl[IMPL_QT])
+    bench_qt_init (&argc, argv);
+#endif
   g_mutex_init (&watchdog.lock);
   g_cond_init (&watchdog.cond);
   g_thread_unref (g_thread_new ("bench-watchdog", watchdog_thread, NULL));
 
-  printf ("qsock-bench-unix: qsock-glib %s, GLib %u.%u.%u, %u CPUs\n", QSOCK_VERSION_S,
-          glib_major_version, glib_minor_version, glib_micro_version, g_get_num_processors ());
+  printf ("qsock-bench-unix: qsock-glib %s, GLib %u.%u.%u, %s%s, %u CPUs\n", QSOCK_VERSION_S,
+          glib_major_version, glib_minor_version, glib_micro_version,
+#ifdef BENCH_HAVE_QT
+          "Qt ", bench_qt_version (),
+#else
+          "no Qt", "",
+#endif
+          g_get_num_processors ());
   printf ("command: %s\n", command);
   printf ("socket: %s\n", socket_path);
   fflush (stdout);
@@ -952,14 +986,16 @@ main (int   argc,
           }
         value = ((double) total / (1 << 20)) / ((double) MAX (elapsed_us, 1) / G_USEC_PER_SEC);
         g_array_append_val (values[k], value);
+        bench_results_add ("unix", impl_names[k], round + 1, value, "MiB/s");
         fprintf (stderr, "  %-20s %-5s round %u: %10.1f MiB/s\n", label, impl_names[k], round + 1, value);
       }
 
   /* Padded by hand: "÷" is one column but two bytes. */
-  printf ("\n%-20s  %-5s  %12s  %-6s  %s  %s\n",
-          "workload", "impl", "median", "unit", "qsock÷epoll", "  gio÷epoll");
-  printf ("%-20s  %-5s  %12s  %-6s  %s  %s\n",
-          "--------------------", "-----", "------------", "------", "-----------", "-----------");
+  printf ("\n%-20s  %-5s  %12s  %-6s  %s  %s  %s  %s\n",
+          "workload", "impl", "median", "unit", "qsock÷epoll", "  gio÷epoll", "   qt÷epoll", "   qsock÷qt");
+  printf ("%-20s  %-5s  %12s  %-6s  %s  %s  %s  %s\n",
+          "--------------------", "-----", "------------", "------",
+          "-----------", "-----------", "-----------", "-----------");
   for (int k = 0; k < N_IMPLS; k++)
     m[k] = median (values[k]);
   for (int k = 0; k < N_IMPLS; k++)
@@ -972,6 +1008,8 @@ main (int   argc,
           printf ("%-6s", "MiB/s");
           print_ratio (m[IMPL_QSOCK], m[IMPL_EPOLL]);
           print_ratio (m[IMPL_GIO], m[IMPL_EPOLL]);
+          print_ratio (m[IMPL_QT], m[IMPL_EPOLL]);
+          print_ratio (m[IMPL_QSOCK], m[IMPL_QT]);
         }
       else
         printf ("MiB/s");

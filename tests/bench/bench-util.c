@@ -7,8 +7,11 @@
 #include <netinet/tcp.h>
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <malloc.h>
+#include <stdio.h>
 #include <poll.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -42,6 +45,79 @@ bench_bulk_result (GError  *sender_error,
       return FALSE;
     }
   return TRUE;
+}
+
+/* ---- measuring ----------------------------------------------------------- */
+
+gsize
+bench_heap_in_use (void)
+{
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 33))
+  struct mallinfo2 mi = mallinfo2 ();
+
+  return mi.uordblks + mi.hblkhd;
+#else
+  unsigned long size = 0, resident = 0;
+  FILE *f = fopen ("/proc/self/statm", "r");
+
+  if (f != NULL)
+    {
+      if (fscanf (f, "%lu %lu", &size, &resident) != 2)
+        resident = 0;
+      fclose (f);
+    }
+  return (gsize) resident * (gsize) sysconf (_SC_PAGESIZE);
+#endif
+}
+
+gboolean
+bench_raise_fd_limit (guint64 needed)
+{
+  struct rlimit limit;
+
+  if (getrlimit (RLIMIT_NOFILE, &limit) != 0)
+    return FALSE;
+  if (limit.rlim_cur >= needed)
+    return TRUE;
+  if (limit.rlim_max < needed)
+    {
+      struct rlimit raised = { needed, needed };
+
+      /* Needs CAP_SYS_RESOURCE (root); otherwise the hard limit stays. */
+      if (setrlimit (RLIMIT_NOFILE, &raised) == 0)
+        return TRUE;
+    }
+  limit.rlim_cur = MIN (MAX (limit.rlim_cur, needed), limit.rlim_max);
+  setrlimit (RLIMIT_NOFILE, &limit);
+  return getrlimit (RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur >= needed;
+}
+
+static FILE *results_file;
+
+void
+bench_results_open (const char *path)
+{
+  if (path == NULL)
+    return;
+  results_file = fopen (path, "a");
+  if (results_file == NULL)
+    g_printerr ("--results: cannot open %s: %s\n", path, g_strerror (errno));
+}
+
+void
+bench_results_add (const char *key,
+                   const char *impl,
+                   guint       round,
+                   double      value,
+                   const char *unit)
+{
+  char buf[G_ASCII_DTOSTR_BUF_SIZE];
+
+  if (results_file == NULL)
+    return;
+  fprintf (results_file, "%s\t%s\t%u\t%s\t%s\n", key, impl, round,
+           g_ascii_dtostr (buf, sizeof buf, value), unit);
+  fflush (results_file);
 }
 
 /* ---- the bulk byte stream ------------------------------------------------ */

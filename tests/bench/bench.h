@@ -12,7 +12,9 @@
  */
 #pragma once
 
-#include <qsock-glib/qsock.h>
+/* GLib only: the Qt implementation (C++) includes this too, without
+ * linking qsock-glib's headers into its translation unit. */
+#include <glib.h>
 
 G_BEGIN_DECLS
 
@@ -36,31 +38,131 @@ typedef struct
   guint64 bulk_bytes;
   guint   round_trips;
   guint   idle;          /* idle connected pairs beside the ping-pong */
+  gint64  max_us;        /* ping-pong: stop after this long (0: never) */
   guint   cycles;
   guint   lines;
+  guint   pairs;         /* memory: connected pairs measured */
 } BenchParams;
 
-/* One implementation of the four workload shapes; (c) is pingpong with
- * p->idle > 0. Each returns the timed part in *elapsed_us, or FALSE with
- * @error when a socket failed or the data was wrong. */
+/* What one run reports. */
+typedef struct
+{
+  gint64 elapsed_us;     /* the timed part */
+  guint  done;           /* ping-pong: round trips done (fewer than asked
+                            when max_us cut the run short) */
+  double idle_bytes;     /* memory: user-space heap per connected pair */
+  double hello_bytes;    /*   idle, and after a 64-byte hello each way */
+} BenchResult;
+
+/* One implementation of the workload shapes; (c) is pingpong with
+ * p->idle > 0. Each fills @res, or returns FALSE with @error when a socket
+ * failed or the data was wrong. */
 typedef gboolean (*BenchFunc) (const BenchParams *p,
-                               gint64            *elapsed_us,
+                               BenchResult       *res,
                                GError           **error);
 
-gboolean bench_qsock_bulk     (const BenchParams *p, gint64 *elapsed_us, GError **error);
-gboolean bench_qsock_pingpong (const BenchParams *p, gint64 *elapsed_us, GError **error);
-gboolean bench_qsock_connect  (const BenchParams *p, gint64 *elapsed_us, GError **error);
-gboolean bench_qsock_lines    (const BenchParams *p, gint64 *elapsed_us, GError **error);
+gboolean bench_qsock_bulk     (const BenchParams *p, BenchResult *res, GError **error);
+gboolean bench_qsock_pingpong (const BenchParams *p, BenchResult *res, GError **error);
+gboolean bench_qsock_connect  (const BenchParams *p, BenchResult *res, GError **error);
+gboolean bench_qsock_lines    (const BenchParams *p, BenchResult *res, GError **error);
 
-gboolean bench_gio_bulk       (const BenchParams *p, gint64 *elapsed_us, GError **error);
-gboolean bench_gio_pingpong   (const BenchParams *p, gint64 *elapsed_us, GError **error);
-gboolean bench_gio_connect    (const BenchParams *p, gint64 *elapsed_us, GError **error);
-gboolean bench_gio_lines      (const BenchParams *p, gint64 *elapsed_us, GError **error);
+gboolean bench_gio_bulk       (const BenchParams *p, BenchResult *res, GError **error);
+gboolean bench_gio_pingpong   (const BenchParams *p, BenchResult *res, GError **error);
+gboolean bench_gio_connect    (const BenchParams *p, BenchResult *res, GError **error);
+gboolean bench_gio_lines      (const BenchParams *p, BenchResult *res, GError **error);
 
-gboolean bench_epoll_bulk     (const BenchParams *p, gint64 *elapsed_us, GError **error);
-gboolean bench_epoll_pingpong (const BenchParams *p, gint64 *elapsed_us, GError **error);
-gboolean bench_epoll_connect  (const BenchParams *p, gint64 *elapsed_us, GError **error);
-gboolean bench_epoll_lines    (const BenchParams *p, gint64 *elapsed_us, GError **error);
+gboolean bench_epoll_bulk     (const BenchParams *p, BenchResult *res, GError **error);
+gboolean bench_epoll_pingpong (const BenchParams *p, BenchResult *res, GError **error);
+gboolean bench_epoll_connect  (const BenchParams *p, BenchResult *res, GError **error);
+gboolean bench_epoll_lines    (const BenchParams *p, BenchResult *res, GError **error);
+
+/* (f) memory per connected pair, idle and after a hello: bench-mem.c */
+gboolean bench_qsock_memory   (const BenchParams *p, BenchResult *res, GError **error);
+gboolean bench_gio_memory     (const BenchParams *p, BenchResult *res, GError **error);
+gboolean bench_epoll_memory   (const BenchParams *p, BenchResult *res, GError **error);
+
+/* The memory workload's driver (bench-mem.c), shared by every
+ * implementation: it makes MEM_WARM pairs and says hello on them (so
+ * one-time set-up and pools are not counted), notes the heap, makes
+ * p->pairs more, notes the heap (idle), has each client send a 64-byte
+ * hello that its server end reads and answers with 64 bytes that the
+ * client reads, and notes the heap again. Per pair = delta / p->pairs; the
+ * benchmark's own per-pair records are allocated before the first note. */
+#define BENCH_MEM_WARM 8
+
+typedef struct _BenchMemRun BenchMemRun;
+
+typedef struct
+{
+  BenchMemRun *run;
+  guint32      seq;         /* what this end expects: bench_ping_fill (seq) */
+  gboolean     is_server;
+  gboolean     got;
+  gsize        have;
+  guint8       msg[BENCH_PING_SIZE];
+  gpointer     object;      /* the implementation's: a socket object */
+  gpointer     source;      /*   a GSource, a helper object */
+  int          fd;
+} BenchMemEnd;
+
+typedef struct
+{
+  gboolean (*setup)    (BenchMemRun *run, GError **error);
+  gboolean (*add_pair) (BenchMemRun *run, BenchMemEnd *client, BenchMemEnd *server, GError **error);
+  gboolean (*send)     (BenchMemRun *run, BenchMemEnd *end, const guint8 *msg, GError **error);
+  /* Blocks until something happened, then dispatches it. */
+  void     (*wait)     (BenchMemRun *run);
+  /* Runs whatever is ready or posted without blocking. */
+  void     (*settle)   (BenchMemRun *run);
+  void     (*teardown) (BenchMemRun *run);
+} BenchMemOps;
+
+struct _BenchMemRun
+{
+  const BenchMemOps *ops;
+  gpointer           data;      /* the implementation's */
+  BenchMemEnd       *ends;      /* client 2i, server 2i+1 */
+  guint              n_ends;
+  guint              waiting;   /* hellos not yet read */
+  GError            *error;     /* the first failure, from a callback */
+};
+
+gboolean bench_memory_run      (const BenchMemOps *ops,
+                                gpointer           data,
+                                const BenchParams *p,
+                                BenchResult       *res,
+                                GError           **error);
+/* An implementation's read callback hands what arrived here: it checks the
+ * hello, and a server end answers it through ops->send. */
+void     bench_memory_received (BenchMemEnd       *end,
+                                const void        *data,
+                                gsize              n);
+void     bench_memory_fail     (BenchMemRun       *run,
+                                GError            *error);
+
+/* Qt 6 (bench-qt.cpp), built only when Qt6Network is found
+ * (BENCH_HAVE_QT). bench_qt_init() makes the QCoreApplication, from the
+ * main thread, before any run. */
+#ifdef BENCH_HAVE_QT
+void     bench_qt_init        (int *argc, char **argv);
+const char *bench_qt_version  (void);
+gboolean bench_qt_bulk        (const BenchParams *p, BenchResult *res, GError **error);
+gboolean bench_qt_pingpong    (const BenchParams *p, BenchResult *res, GError **error);
+gboolean bench_qt_connect     (const BenchParams *p, BenchResult *res, GError **error);
+gboolean bench_qt_lines       (const BenchParams *p, BenchResult *res, GError **error);
+gboolean bench_qt_memory      (const BenchParams *p, BenchResult *res, GError **error);
+/* qsock-bench-unix: @total bytes over a Unix stream socket at @path. */
+gboolean bench_qt_unix        (const char *path, guint64 total, gint64 *elapsed_us, GError **error);
+#endif
+
+/* Whether a ping-pong that has done @done round trips is to stop: all done,
+ * or (every 64th round trip) past @deadline (0: none). */
+static inline gboolean
+bench_pingpong_over (guint done, guint round_trips, gint64 deadline)
+{
+  return done >= round_trips ||
+         (deadline != 0 && (done & 63) == 0 && g_get_monotonic_time () >= deadline);
+}
 
 /* ---- the bulk byte stream ------------------------------------------------ */
 
@@ -173,6 +275,24 @@ gboolean bench_bulk_result     (GError     *sender_error,
 gboolean bench_set_errno_error (GError    **error,
                                 int         errsv,
                                 const char *what);
+
+/* ---- measuring ----------------------------------------------------------- */
+
+/* Bytes of heap in use now, in every arena (glibc's mallinfo2(): in-use
+ * chunks plus mmap()ed blocks); elsewhere the resident set size. */
+gsize    bench_heap_in_use     (void);
+/* Raises RLIMIT_NOFILE to at least @needed descriptors (the hard limit
+ * too when allowed). Returns whether the soft limit is now >= @needed. */
+gboolean bench_raise_fd_limit  (guint64     needed);
+
+/* One machine-readable line per run for tests/bench/run-benchmarks:
+ * "<key>\t<impl>\t<round>\t<value>\t<unit>" appended to --results FILE. */
+void     bench_results_open    (const char *path);
+void     bench_results_add     (const char *key,
+                                const char *impl,
+                                guint       round,
+                                double      value,
+                                const char *unit);
 
 /* ---- starting two threads together --------------------------------------- */
 
