@@ -147,13 +147,12 @@ class Driver:
         return result
 
     def _signal(self, tag, name, args, state_fn):
-        if self.setup_depth > 0:
-            return
-        try:
-            state = state_fn() if state_fn else None
-        except Exception:
-            state = '?'
-        self.rec.sig(tag, name, args, state, 'sync' if self.depth > 0 else 'loop')
+        if self.setup_depth == 0:
+            try:
+                state = state_fn() if state_fn else None
+            except Exception:
+                state = '?'
+            self.rec.sig(tag, name, args, state, 'sync' if self.depth > 0 else 'loop')
         h = self.handles.get(tag)
         if h is None:
             return
@@ -213,7 +212,8 @@ class Driver:
     def spin(self, ms):
         """Run the event loop for ms milliseconds."""
         self._iterate_for(ms)
-        self.rec.run('spin %d' % ms)
+        if self.setup_depth == 0:
+            self.rec.run('spin %d' % ms)
 
     def run_until(self, cond, ms=5000, label='cond'):
         """Run the event loop until cond() is true or ms pass; record which."""

@@ -101,6 +101,11 @@ def run_scenario(sc, keep):
     else:
         expected = lines['qt']
         ok = lines['qsock'] == expected
+    # An exception in the scenario's own code on the Qt side is a bug of the
+    # scenario, never a pass.
+    if any(l.startswith('exception ') for l in lines['qt']):
+        ok = False
+        logs['note'] = 'the scenario raised an exception under Qt'
     return ok, lines, expected, logs
 
 
@@ -146,6 +151,8 @@ def main():
             else:
                 failed += 1
                 failures.append(n)
+                if logs.get('note'):
+                    print('     ' + logs['note'])
                 if sc.ref:
                     print('     reference: QT-BEHAVIOUR.md %s' % sc.ref)
                 if sc.differs:

@@ -308,3 +308,17 @@ def _(d):
     conn = peer.accept()
     d.poll_until(conn.closed, label='peer sees close')
     d.note('peer got', conn.take())
+
+
+@scenario('tcp.connect.timeout_event_loop', ref='§2.2 (30 s connect timer, every address tried twice: ~60 s); §8.3 (probe_timeout T1)',
+          timeout=120)
+def _(d):
+    import time
+    peer = d.full_backlog_listener()
+    c = d.tcp_socket('c')
+    t0 = time.monotonic()
+    c.connect_to_host('127.0.0.1', peer.port)
+    d.run_until(lambda: c.state() == UNCONNECTED, 90000, label='gave up')
+    took = time.monotonic() - t0
+    d.note('took 55..70 s', 55 <= took <= 70)
+    props(d, c, 'state', 'error', 'error_string', 'is_open')
