@@ -338,3 +338,58 @@ def _(d):
         d.run_until(lambda: n['n'] > 0, 3000)
     d.note('accepted once descriptors are back', n['n'])
     pending.close()
+
+
+@scenario('lserver.multi_connect', ref='tst_QLocalSocket::multiConnect, server_connectionsCount')
+def _(d):
+    srv = lserver(d)
+    n = counter(srv, 'new-connection')
+    clients = [d.unix_client(d.path('srv')) for _ in range(3)]
+    d.run_until(lambda: n['n'] >= 3, label='3 accepted')
+    drain_events(d)
+    socks = [srv.next_pending_connection() for _ in range(4)]
+    for i, cl in enumerate(clients):
+        cl.send(b'c%d' % i)
+    d.run_until(lambda: all(s.bytes_available() == 2 for s in socks[:3]), label='all data')
+    d.note('data', [q(d, s.read_all) for s in socks[:3]])
+
+
+@scenario('lserver.recycle', ref='tst_QLocalSocket::recycleServer')
+def _(d):
+    srv = d.local_server('srv')
+    srv.listen('recycled')
+    srv.close()
+    srv.listen('recycled')
+    props(d, srv, 'is_listening', 'server_name', 'server_error')
+    cl = d.unix_client(d.path('recycled'))
+    d.run_until(lambda: srv.has_pending_connections(), label='pending')
+
+
+@scenario('lserver.write_to_client_and_disconnect', ref='tst_QLocalSocket::writeToClientAndDisconnect')
+def _(d):
+    srv = lserver(d)
+    cl = d.unix_client(d.path('srv'))
+    d.run_until(lambda: srv.has_pending_connections(), label='pending')
+    s = srv.next_pending_connection()
+    s.write(b'w' * 100000)
+    s.disconnect_from_server()
+    s.wait_for_disconnected(3000)
+    props(d, s, 'state', 'bytes_to_write', 'error')
+    d.poll_until(cl.closed, label='client sees close')
+    d.note('client got', len(cl.take()))
+
+
+@scenario('lserver.accepted_line_protocol', ref='tst_QLocalSocket::simpleCommandProtocol1')
+def _(d):
+    srv = lserver(d)
+    cl = d.unix_client(d.path('srv'))
+    d.run_until(lambda: srv.has_pending_connections(), label='pending')
+    s = srv.next_pending_connection()
+    cl.send(b'hello\n')
+    s.wait_for_ready_read(2000)
+    s.can_read_line()
+    s.read_line()
+    s.write(b'world\n')
+    s.wait_for_bytes_written(2000)
+    d.poll_until(lambda: cl.got(6), label='client got reply')
+    d.note('client got', cl.take())

@@ -545,3 +545,81 @@ def _(d):
     c.connect_to_host('127.0.0.1', port)
     d.run_until(lambda: c.state() == UNCONNECTED and c.error() != -1, label='failed')
     drain_events(d)
+
+
+@scenario('tcp.io.text_mode', ref='§3.2 (QIODevice Text mode); tst_QIODevice::writeInTextMode, readLine2')
+def _(d):
+    c, conn, _ = tcp_pair(d, mode=3 | 16)
+    props(d, c, 'open_mode')
+    conn.send(b'one\r\ntwo\r\nthree\rfour\r\n')
+    d.run_until(lambda: c.bytes_available() >= 20, label='data')
+    c.bytes_available()
+    c.can_read_line()
+    c.read_line()
+    c.peek(4)
+    c.read(4)
+    c.read_line()
+    c.read_all()
+    c.write(b'w1\nw2\r\n')
+    d.run_until(lambda: conn.got(7), label='peer got 7')
+    d.note('peer got', conn.take())
+
+
+@scenario('tcp.io.unbuffered_mode', ref='§3.2 (bytesAvailable adds FIONREAD when unbuffered), §3.3/§4 (one readyRead per read when unbuffered)',
+          rules={'ready_read': 'exact', 'bytes_written': 'exact'})
+def _(d):
+    c, conn, _ = tcp_pair(d, mode=3 | 32)
+    props(d, c, 'open_mode', 'read_buffer_size')
+    conn.send(b'unbuffered')
+    d.sleep(50)
+    c.bytes_available()
+    drain_events(d, 100)
+    c.bytes_available()
+    conn.send(b'more')
+    drain_events(d, 100)
+    c.bytes_available()
+    c.read(3)
+    c.bytes_available()
+    drain_events(d, 100)
+    c.peek(3)
+    c.read_all()
+    drain_events(d, 100)
+    c.write(b'out')
+    c.bytes_to_write()
+    drain_events(d, 100)
+    d.run_until(lambda: conn.got(3), label='peer got 3')
+    d.note('peer got', conn.take())
+
+
+@scenario('tcp.io.peek_and_read', ref='tst_QIODevice::peekAndRead, skipAfterPeek, readAllKeepPosition')
+def _(d):
+    c, conn, _ = tcp_pair(d)
+    conn.send(b'0123456789abcdef')
+    d.run_until(lambda: c.bytes_available() == 16, label='16 bytes')
+    for _ in range(3):
+        c.peek(4)
+        c.read(2)
+    c.peek(100)
+    c.skip(2)
+    c.peek(2)
+    c.read_all()
+    c.peek(2)
+
+
+@scenario('tcp.io.line_protocol', ref='tst_QLocalSocket::simpleCommandProtocol1/2 (over TCP); tst_QTcpSocket::readLine, readLineString')
+def _(d):
+    c, conn, _ = tcp_pair(d)
+    seen = []
+
+    def on_ready_read():
+        while q(d, c.can_read_line):
+            line = c.read_line()
+            seen.append(line)
+            c.write(b'ack ' + line)
+    c.on('ready-read', on_ready_read)
+    conn.send(b'cmd1\ncmd')
+    d.run_until(lambda: len(seen) >= 1, label='first command')
+    conn.send(b'2\ncmd3\n')
+    d.run_until(lambda: len(seen) >= 3, label='all commands')
+    d.run_until(lambda: conn.got(len(b'ack cmd1\nack cmd2\nack cmd3\n')), label='acks')
+    d.note('peer got', conn.take())

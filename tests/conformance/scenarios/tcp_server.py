@@ -374,3 +374,44 @@ def _(d):
         d.run_until(lambda: n['n'] > 0, 3000)
     d.note('accepted once descriptors are back', n['n'])
     pending.close()
+
+
+@scenario('server.server_address', ref='§5.1 serverPort()/serverAddress(); tst_QTcpServer::serverAddress')
+def _(d):
+    for tag, addr in (('v4', '127.0.0.1'), ('lh', 'LocalHost'), ('lh6', 'LocalHostIPv6'),
+                      ('any4', 'AnyIPv4'), ('any6', 'AnyIPv6')):
+        srv = d.tcp_server(tag)
+        srv.listen(addr, 0)
+        props(d, srv, 'server_address', 'is_listening')
+        srv.close()
+        props(d, srv, 'server_address', 'server_port')
+
+
+@scenario('server.address_reusable', ref='§5.1 listen ("sets SO_REUSEADDR=1 on Unix"); tst_QTcpServer::addressReusable')
+def _(d):
+    srv = listening(d)
+    port = q(d, srv.server_port)
+    cl = d.tcp_client(port)
+    d.run_until(lambda: srv.has_pending_connections(), label='pending')
+    s = srv.next_pending_connection()
+    s.disconnect_from_host()         # the server side closes first: TIME_WAIT here
+    d.poll_until(cl.closed, label='client sees close')
+    cl.close()
+    srv.close()
+    again = d.tcp_server('again')
+    again.listen('127.0.0.1', port)
+    props(d, again, 'is_listening', 'server_error', 'error_string')
+
+
+@scenario('server.crash_tests', ref='tst_QTcpServer::crashTests, constructing')
+def _(d):
+    srv = d.tcp_server('srv')
+    srv.close()
+    srv.listen('127.0.0.1', 0)
+    srv.close()
+    srv.listen('127.0.0.1', 0)
+    srv.close()
+    srv.close()
+    srv.next_pending_connection()
+    srv.has_pending_connections()
+    props(d, srv, 'is_listening', 'server_port', 'server_error', 'error_string')

@@ -549,3 +549,51 @@ def _(d):
         b.write_datagram(data.replace(b'ping', b'pong'), addr, port)
         d.run_until(lambda: a.has_pending_datagrams(), label='a pending')
         a.read_datagram(100)
+
+
+@scenario('udp.bind_then_connect', ref='tst_QUdpSocket::bindAndConnectToHost')
+def _(d):
+    peer = d.udp_peer()
+    c = d.udp_socket('c')
+    c.bind('127.0.0.1', 0)
+    port = d.alias(q(d, c.local_port), 'CPORT')
+    c.connect_to_host('127.0.0.1', peer.port)
+    props(d, c, 'state', 'local_port', 'local_address', 'peer_port', 'open_mode')
+    c.write(b'from bound')
+    d.poll_until(lambda: peer.got(1), label='peer got 1')
+    (data, sport), = peer.take()
+    d.note('peer got', data)
+    d.note('from the bound port', sport == port)
+
+
+@scenario('udp.unconnected_exchange', ref='tst_QUdpSocket::unconnectedServerAndClientTest, loop')
+def _(d):
+    a = bound(d, 'a')
+    b = d.udp_socket('b')
+    with d.setup():
+        b.bind('127.0.0.1', 0)
+    d.alias(q(d, b.local_port), 'BPORT')
+    for i in range(3):
+        a.write_datagram(b'a%d' % i, '127.0.0.1', q(d, b.local_port))
+    d.run_until(lambda: b.has_pending_datagrams(), label='b pending')
+    got = []
+    d.run_until(lambda: (b.has_pending_datagrams() and got.append(b.read_datagram(100))) or len(got) >= 3,
+                label='b read 3')
+    d.note('b got', got)
+    b.write_datagram(b'reply', '127.0.0.1', q(d, a.local_port))
+    d.run_until(lambda: a.has_pending_datagrams(), label='a pending')
+    a.receive_datagram()
+
+
+@scenario('udp.broadcast', ref='tst_QUdpSocket::broadcasting (loopback only)')
+def _(d):
+    r = d.udp_socket('r')
+    with d.setup():
+        r.bind('AnyIPv4', 0, SHARE_ADDRESS | REUSE_ADDRESS_HINT)
+    port = d.alias(q(d, r.local_port), 'RPORT')
+    s = d.udp_socket('s')
+    s.write_datagram(b'all', 'Broadcast', port)
+    props(d, s, 'state', 'error', 'error_string')
+    with d.setup():
+        ok = d.run_until(lambda: r.has_pending_datagrams(), 1000)
+    d.note('received', ok)
