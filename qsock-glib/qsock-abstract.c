@@ -2581,7 +2581,7 @@ connect_step (gpointer self,
 
   if (priv->state == QSOCK_SOCKET_STATE_CONNECTED)
     {
-      g_task_return_boolean (task, TRUE);
+      qsock_async_return_boolean (task, TRUE);
       return TRUE;
     }
   /* Qt changes the state before it emits the error: wait for the error,
@@ -2589,7 +2589,7 @@ connect_step (gpointer self,
   if (priv->state == QSOCK_SOCKET_STATE_UNCONNECTED &&
       (priv->error != QSOCK_SOCKET_ERROR_UNKNOWN_SOCKET || !qsock_iodevice_is_open (self)))
     {
-      g_task_return_error (task, qsock_async_error_new (priv->error,
+      qsock_async_return_error (task, qsock_async_error_new (priv->error,
                                                         qsock_iodevice_get_error_string (self)));
       return TRUE;
     }
@@ -2673,7 +2673,7 @@ disconnected_step (gpointer self,
 {
   if (PRIV (QSOCK_ABSTRACT (self))->state != QSOCK_SOCKET_STATE_UNCONNECTED)
     return FALSE;
-  g_task_return_boolean (task, TRUE);
+  qsock_async_return_boolean (task, TRUE);
   return TRUE;
 }
 

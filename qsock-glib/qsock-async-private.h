@@ -9,7 +9,10 @@
 G_BEGIN_DECLS
 
 /* Tries to finish @task from the object's current state. Returns TRUE once
- * it has called g_task_return_*(). */
+ * it has set the result with one of the qsock_async_return_*() calls below
+ * (never g_task_return_*() directly: the result is delivered only after
+ * the operation has let go of the object, so a callback can start the
+ * next operation of the same kind). */
 typedef gboolean (*QSockAsyncStep) (gpointer self,
                                     GTask   *task);
 
@@ -34,6 +37,18 @@ void qsock_async_start (gpointer             self,
                         QSockAsyncStep       step,
                         void               (*on_cancel) (gpointer self),
                         const char * const  *signals);
+
+void qsock_async_return_pointer   (GTask          *task,
+                                   gpointer        result,
+                                   GDestroyNotify  result_destroy);
+void qsock_async_return_boolean   (GTask          *task,
+                                   gboolean        result);
+void qsock_async_return_error     (GTask          *task,
+                                   GError         *error);
+void qsock_async_return_new_error (GTask          *task,
+                                   GQuark          domain,
+                                   int             code,
+                                   const char     *message);
 
 /* Returns the error that ends an operation because the object failed: the
  * socket's error code and text in the QSOCK_SOCKET_ERROR domain. */

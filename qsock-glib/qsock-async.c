@@ -13,24 +13,44 @@
 #include "qsock-async-private.h"
 #include "qsock-error.h"
 
+typedef enum {
+  RESULT_NONE,
+  RESULT_POINTER,
+  RESULT_BOOLEAN,
+  RESULT_ERROR,
+} ResultKind;
+
 typedef struct
 {
   GObject        *object;    /* not owned: the task's source object */
+  GTask          *task;      /* not owned: the task owns the operation */
   GQuark          kind;
   QSockAsyncStep  step;
   void          (*on_cancel) (gpointer self);
   GArray         *handlers;  /* gulong */
   gulong          cancel_id;
   gboolean        finished;
+  /* The result, held until the operation has let go of the object */
+  ResultKind      result_kind;
+  gpointer        result;
+  GDestroyNotify  result_destroy;
+  gboolean        result_boolean;
+  GError         *result_error;
 } Operation;
 
 #define OPERATION_KEY "qsock-async-operation"
 
+static Operation *
+operation_of (GTask *task)
+{
+  return g_object_get_data (G_OBJECT (task), OPERATION_KEY);
+}
+
+/* Lets go of the object: no more signals, no pending marker (unless a new
+ * operation of the same kind has taken it already). */
 static void
 operation_finish (Operation *op)
 {
-  GTask *task;
-
   if (op->finished)
     return;
   op->finished = TRUE;
@@ -39,25 +59,90 @@ operation_finish (Operation *op)
     g_signal_handler_disconnect (op->object, g_array_index (op->handlers, gulong, i));
   g_array_set_size (op->handlers, 0);
 
-  /* Steals the object's reference to the task. */
-  task = g_object_steal_qdata (op->object, op->kind);
   if (op->cancel_id != 0)
-    g_cancellable_disconnect (g_task_get_cancellable (task), op->cancel_id);
+    g_cancellable_disconnect (g_task_get_cancellable (op->task), op->cancel_id);
   op->cancel_id = 0;
-  g_object_unref (task);
+
+  /* The object's reference to the task goes with the marker. */
+  if (g_object_get_qdata (op->object, op->kind) == op->task)
+    g_object_set_qdata (op->object, op->kind, NULL), g_object_unref (op->task);
+}
+
+static void
+operation_deliver (Operation *op)
+{
+  switch (op->result_kind)
+    {
+    case RESULT_POINTER:
+      g_task_return_pointer (op->task, g_steal_pointer (&op->result), op->result_destroy);
+      break;
+    case RESULT_BOOLEAN:
+      g_task_return_boolean (op->task, op->result_boolean);
+      break;
+    case RESULT_ERROR:
+      g_task_return_error (op->task, g_steal_pointer (&op->result_error));
+      break;
+    case RESULT_NONE:
+    default:
+      g_assert_not_reached ();
+    }
 }
 
 static void
 operation_run (Operation *op)
 {
-  GTask *task = g_object_get_qdata (op->object, op->kind);
+  GTask *task = op->task;
 
-  if (op->finished || task == NULL)
+  if (op->finished)
     return;
   g_object_ref (task);
   if (op->step (op->object, task))
-    operation_finish (op);
+    {
+      operation_finish (op);
+      operation_deliver (op);
+    }
   g_object_unref (task);
+}
+
+void
+qsock_async_return_pointer (GTask          *task,
+                            gpointer        result,
+                            GDestroyNotify  result_destroy)
+{
+  Operation *op = operation_of (task);
+
+  op->result_kind = RESULT_POINTER;
+  op->result = result;
+  op->result_destroy = result_destroy;
+}
+
+void
+qsock_async_return_boolean (GTask    *task,
+                            gboolean  result)
+{
+  Operation *op = operation_of (task);
+
+  op->result_kind = RESULT_BOOLEAN;
+  op->result_boolean = result;
+}
+
+void
+qsock_async_return_error (GTask  *task,
+                          GError *error)
+{
+  Operation *op = operation_of (task);
+
+  op->result_kind = RESULT_ERROR;
+  op->result_error = error;
+}
+
+void
+qsock_async_return_new_error (GTask      *task,
+                              GQuark      domain,
+                              int         code,
+                              const char *message)
+{
+  qsock_async_return_error (task, g_error_new_literal (domain, code, message));
 }
 
 static void
@@ -75,16 +160,16 @@ static gboolean
 on_cancelled_idle (gpointer data)
 {
   GTask *task = data;
-  Operation *op = g_object_get_data (G_OBJECT (task), OPERATION_KEY);
-  GObject *object = g_task_get_source_object (task);
+  Operation *op = operation_of (task);
+  GObject *object = op->object;
 
   /* Completed meanwhile: the result stands. */
   if (op->finished)
     return G_SOURCE_REMOVE;
 
   g_object_ref (object);
-  g_task_return_error_if_cancelled (task);
   operation_finish (op);
+  g_task_return_error_if_cancelled (task);
   if (op->on_cancel != NULL)
     op->on_cancel (object);
   g_object_unref (object);
@@ -96,11 +181,9 @@ on_cancelled (GCancellable *cancellable,
               gpointer      data)
 {
   Operation *op = data;
-  GTask *task = g_object_get_qdata (op->object, op->kind);
+  GTask *task = op->task;
   GSource *source;
 
-  if (task == NULL)
-    return;
   /* "cancelled" may come from any thread: finish in the task's context.
    * The idle holds the task (and with it the operation). */
   source = g_idle_source_new ();
@@ -116,6 +199,9 @@ operation_free (gpointer data)
   Operation *op = data;
 
   g_array_unref (op->handlers);
+  if (op->result != NULL && op->result_destroy != NULL)
+    op->result_destroy (op->result);
+  g_clear_error (&op->result_error);
   g_free (op);
 }
 
@@ -161,6 +247,7 @@ qsock_async_start (gpointer             self,
 
   op = g_new0 (Operation, 1);
   op->object = self;
+  op->task = task;
   op->kind = quark;
   op->step = step;
   op->on_cancel = on_cancel;

@@ -1497,14 +1497,13 @@ read_line_step (gpointer self,
   if (qsock_iodevice_can_read_line (self) || (max_size > 0 && available >= max_size - 1) ||
       (input_ended (self) && qsock_iodevice_is_readable (self)))
     {
-      g_task_return_pointer (task, qsock_iodevice_read_line_bytes (self, max_size),
+      qsock_async_return_pointer (task, qsock_iodevice_read_line_bytes (self, max_size),
                              (GDestroyNotify) g_bytes_unref);
       return TRUE;
     }
   if (input_ended (self))
     {
-      g_task_return_new_error (task, QSOCK_SOCKET_ERROR, QSOCK_SOCKET_ERROR_OPERATION, "%s",
-                               qsock_iodevice_get_error_string (self));
+      qsock_async_return_new_error (task, QSOCK_SOCKET_ERROR, QSOCK_SOCKET_ERROR_OPERATION, qsock_iodevice_get_error_string (self));
       return TRUE;
     }
   return FALSE;
@@ -1573,13 +1572,12 @@ read_exactly_step (gpointer self,
 
   if (qsock_iodevice_bytes_available (self) >= size)
     {
-      g_task_return_pointer (task, qsock_iodevice_read_bytes (self, size), (GDestroyNotify) g_bytes_unref);
+      qsock_async_return_pointer (task, qsock_iodevice_read_bytes (self, size), (GDestroyNotify) g_bytes_unref);
       return TRUE;
     }
   if (input_ended (self))
     {
-      g_task_return_new_error (task, QSOCK_SOCKET_ERROR, QSOCK_SOCKET_ERROR_REMOTE_HOST_CLOSED, "%s",
-                               qsock_message (QSOCK_MSG_REMOTE_CLOSED));
+      qsock_async_return_new_error (task, QSOCK_SOCKET_ERROR, QSOCK_SOCKET_ERROR_REMOTE_HOST_CLOSED, qsock_message (QSOCK_MSG_REMOTE_CLOSED));
       return TRUE;
     }
   return FALSE;
@@ -1657,13 +1655,12 @@ flush_step (gpointer self,
 {
   if (qsock_iodevice_bytes_to_write (self) == 0)
     {
-      g_task_return_boolean (task, TRUE);
+      qsock_async_return_boolean (task, TRUE);
       return TRUE;
     }
   if (input_ended (self) && !qsock_iodevice_is_open (self))
     {
-      g_task_return_new_error (task, QSOCK_SOCKET_ERROR, QSOCK_SOCKET_ERROR_OPERATION, "%s",
-                               qsock_iodevice_get_error_string (self));
+      qsock_async_return_new_error (task, QSOCK_SOCKET_ERROR, QSOCK_SOCKET_ERROR_OPERATION, qsock_iodevice_get_error_string (self));
       return TRUE;
     }
   return FALSE;

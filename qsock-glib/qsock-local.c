@@ -1501,12 +1501,12 @@ local_connect_step (gpointer self,
 
   if (local->state == QSOCK_LOCAL_SOCKET_STATE_CONNECTED)
     {
-      g_task_return_boolean (task, TRUE);
+      qsock_async_return_boolean (task, TRUE);
       return TRUE;
     }
   if (local->state == QSOCK_LOCAL_SOCKET_STATE_UNCONNECTED)
     {
-      g_task_return_error (task, qsock_async_error_new (local->error,
+      qsock_async_return_error (task, qsock_async_error_new (local->error,
                                                         qsock_iodevice_get_error_string (self)));
       return TRUE;
     }
@@ -1584,7 +1584,7 @@ local_disconnected_step (gpointer self,
 {
   if (QSOCK_LOCAL (self)->state != QSOCK_LOCAL_SOCKET_STATE_UNCONNECTED)
     return FALSE;
-  g_task_return_boolean (task, TRUE);
+  qsock_async_return_boolean (task, TRUE);
   return TRUE;
 }
 

@@ -1011,13 +1011,12 @@ accept_step (gpointer self,
 {
   if (qsock_tcp_server_has_pending_connections (self))
     {
-      g_task_return_pointer (task, qsock_tcp_server_next_pending_connection (self), g_object_unref);
+      qsock_async_return_pointer (task, qsock_tcp_server_next_pending_connection (self), g_object_unref);
       return TRUE;
     }
   if (!qsock_tcp_server_is_listening (self))
     {
-      g_task_return_new_error (task, QSOCK_SOCKET_ERROR, QSOCK_SOCKET_ERROR_OPERATION, "%s",
-                               qsock_message (QSOCK_MSG_UNSUPPORTED));
+      qsock_async_return_new_error (task, QSOCK_SOCKET_ERROR, QSOCK_SOCKET_ERROR_OPERATION, qsock_message (QSOCK_MSG_UNSUPPORTED));
       return TRUE;
     }
   return FALSE;

@@ -966,13 +966,12 @@ receive_step (gpointer self,
 
   if (state != QSOCK_SOCKET_STATE_BOUND && state != QSOCK_SOCKET_STATE_CONNECTED)
     {
-      g_task_return_new_error (task, QSOCK_SOCKET_ERROR, QSOCK_SOCKET_ERROR_OPERATION, "%s",
-                               qsock_message (QSOCK_MSG_NOT_CONNECTED));
+      qsock_async_return_new_error (task, QSOCK_SOCKET_ERROR, QSOCK_SOCKET_ERROR_OPERATION, qsock_message (QSOCK_MSG_NOT_CONNECTED));
       return TRUE;
     }
   if (!qsock_udp_has_pending_datagrams (self))
     return FALSE;
-  g_task_return_pointer (task, qsock_udp_receive_datagram (self, -1), g_object_unref);
+  qsock_async_return_pointer (task, qsock_udp_receive_datagram (self, -1), g_object_unref);
   return TRUE;
 }
 
