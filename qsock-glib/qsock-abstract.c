@@ -65,6 +65,7 @@
 #define READ_HINT_MAX      (64 * 1024)
 #define READ_BURST_MAX     (1024 * 1024)
 #define MAX_WRITE_IOVECS   64
+#define MAX_KEPT_FDS       256
 
 typedef struct
 {
@@ -453,14 +454,30 @@ recv_with_fds (QSockAbstract *self,
   if (n <= 0)
     return n;
 
+  if (msg.msg_flags & MSG_CTRUNC)
+    g_debug ("More descriptors arrived than fit one message; the kernel closed the rest");
+
   for (struct cmsghdr *c = CMSG_FIRSTHDR (&msg); c != NULL; c = CMSG_NXTHDR (&msg, c))
     {
+      guint count;
+      int fds[64];
+
       if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
         continue;
+      count = MIN ((c->cmsg_len - CMSG_LEN (0)) / sizeof (int), G_N_ELEMENTS (fds));
+      memcpy (fds, CMSG_DATA (c), count * sizeof (int));
       if (priv->received_fds == NULL)
         priv->received_fds = g_array_new (FALSE, FALSE, sizeof (int));
-      g_array_append_vals (priv->received_fds, CMSG_DATA (c),
-                           (c->cmsg_len - CMSG_LEN (0)) / sizeof (int));
+
+      /* A peer must not fill our descriptor table: keep a bounded number
+       * until they are taken, and close the rest. */
+      for (guint i = 0; i < count; i++)
+        {
+          if (priv->received_fds->len < MAX_KEPT_FDS)
+            g_array_append_val (priv->received_fds, fds[i]);
+          else
+            close (fds[i]);
+        }
     }
   return n;
 }

@@ -1449,8 +1449,9 @@ qsock_local_send_fds (QSockLocal   *self,
  *
  * Takes the descriptors the peer passed with qsock_local_send_fds() (or
  * any SCM_RIGHTS message) that have arrived so far. They arrive with the
- * bytes that carried them: read those, then take the descriptors. Not in
- * Qt.
+ * bytes that carried them: read those, then take the descriptors. At most
+ * 256 are kept until taken; more are closed on arrival, so a peer cannot
+ * fill the process's descriptor table. Not in Qt.
  *
  * Returns: (transfer full): the descriptors (possibly none); the list owns
  *   them
