@@ -455,3 +455,24 @@ def _(d):
         c.read_all()
         c.disconnect_from_server()
         props(d, c, 'state', 'error', 'is_open', 'server_name')
+
+
+@scenario('local.connect.subdirectory_name', ref='§2.5 fullServerName (tempPath + "/" + name)')
+def _(d):
+    os.mkdir(d.path('sub'))
+    lst = peers.UnixListener(d.path('sub/srv'))
+    d.keep.append(lst)
+    c = d.local_socket('c')
+    c.connect_to_server('sub/srv')
+    props(d, c, *LOCAL_PROPS)
+
+
+@scenario('local.wait_for_bytes_written', ref='§3.6 QLocalSocket waitForBytesWritten')
+def _(d):
+    c, conn, _ = local_pair(d)
+    c.wait_for_bytes_written(100)
+    props(d, c, 'error', 'error_string')
+    c.write(b'abc')
+    c.wait_for_bytes_written(1000)
+    props(d, c, 'bytes_to_write', 'error')
+    d.poll_until(lambda: conn.got(3), label='peer got 3')

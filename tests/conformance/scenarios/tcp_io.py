@@ -623,3 +623,15 @@ def _(d):
     d.run_until(lambda: len(seen) >= 3, label='all commands')
     d.run_until(lambda: conn.got(len(b'ack cmd1\nack cmd2\nack cmd3\n')), label='acks')
     d.note('peer got', conn.take())
+
+
+@scenario('tcp.io.empty_write_and_read', ref='§3.5 write; §3.2 read')
+def _(d):
+    c, conn, _ = tcp_pair(d)
+    c.write(b'')
+    c.bytes_to_write()
+    c.read(0)
+    c.read_ret(0)
+    c.peek(0)
+    drain_events(d)
+    c.flush()

@@ -252,3 +252,37 @@ def _(d):
     c.wait_for_bytes_written(2000)
     props(d, c, 'bytes_available', 'bytes_to_write')
     d.poll_until(lambda: conn.got(3), label='peer got 3')
+
+
+@scenario('tcp.wait.bytes_written_timeout', ref='§3.6 waitForBytesWritten (timeout → errorOccurred(SocketTimeoutError))', timeout=60)
+def _(d):
+    c, conn, _ = tcp_pair(d)
+    c.set_socket_option(5, 16384)                    # small send buffer
+    with d.setup():
+        c.write(b'f' * (8 << 20))
+        last = [q(d, c.bytes_to_write), 0]
+
+        def stalled():
+            now = c.bytes_to_write()
+            if now == last[0]:
+                last[1] += 1
+            else:
+                last[0], last[1] = now, 0
+            return last[1] >= 20
+        d.run_until(stalled, 10000)
+    d.note('still queued', q(d, c.bytes_to_write) > 0)
+    c.wait_for_bytes_written(200)
+    props(d, c, 'state', 'error', 'error_string', 'is_open')
+
+
+@scenario('tcp.wait.ready_read_with_full_buffer', ref='§3.4 + §3.6 (waitForReadyRead while the read buffer is full)')
+def _(d):
+    c, conn, _ = tcp_pair(d)
+    c.set_read_buffer_size(4)
+    conn.send(b'abcdefgh')
+    d.run_until(lambda: c.bytes_available() == 4, label='4 buffered')
+    c.wait_for_ready_read(200)
+    props(d, c, 'state', 'bytes_available', 'error', 'error_string')
+    c.read_all()
+    c.wait_for_ready_read(1000)
+    props(d, c, 'bytes_available', 'error')

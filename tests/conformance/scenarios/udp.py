@@ -597,3 +597,27 @@ def _(d):
     with d.setup():
         ok = d.run_until(lambda: r.has_pending_datagrams(), 1000)
     d.note('received', ok)
+
+
+@scenario('udp.write_datagram_port_zero', ref='§4 writeDatagram ("Other → NetworkError "Unable to send a message"")')
+def _(d):
+    u = bound(d)
+    u.write_datagram(b'x', '127.0.0.1', 0)
+    props(d, u, 'state', 'error', 'error_string')
+    fresh = d.udp_socket('fresh')
+    fresh.write_datagram(b'x', '127.0.0.1', 0)
+    props(d, fresh, 'state', 'error', 'error_string')
+
+
+@scenario('udp.connected_write_datagram_elsewhere', ref='§4 writeDatagram on a connected socket')
+def _(d):
+    peer = d.udp_peer()
+    other = d.udp_peer('127.0.0.1', 'OTHER')
+    c = d.udp_socket('c')
+    with d.setup():
+        c.connect_to_host('127.0.0.1', peer.port)
+    c.write_datagram(b'to other', '127.0.0.1', other.port)
+    props(d, c, 'state', 'error', 'error_string')
+    d.spin(50)
+    d.note('peer got', [x for x, _ in peer.take()])
+    d.note('other got', [x for x, _ in other.take()])
