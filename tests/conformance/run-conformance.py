@@ -163,11 +163,12 @@ def main():
                     print('\n'.join('       ' + l for l in lines['qt']))
                 else:
                     print(tracing.side_by_side(lines['qt'], lines['qsock']))
-                if args.v:
-                    for impl in ('qt', 'qsock'):
-                        if logs[impl].strip():
-                            print('     --- %s output ---' % impl)
-                            print('\n'.join('     ' + l for l in logs[impl].rstrip().splitlines()))
+                for impl in ('qt', 'qsock'):
+                    broke = any(l.startswith(('crashed', 'teardown crashed', 'exception'))
+                                for l in lines[impl])
+                    if (args.v or broke) and logs[impl].strip():
+                        print('     --- %s output ---' % impl)
+                        print('\n'.join('     ' + l for l in logs[impl].rstrip().splitlines()))
                 print(flush=True)
     print('%d passed, %d failed' % (passed, failed))
     print('(%d scenarios in %.0f s)' % (passed + failed, time.monotonic() - t0))
