@@ -13,7 +13,7 @@
 #
 # Handle methods (snake_case, qsock's names without get_; both drivers):
 #   sockets (tcp, udp):  connect_to_host(host, port, mode=3, protocol=2),
-#     disconnect_from_host(), close(), abort(), flush(), open(mode),
+#     connect_to_address(addr, port, mode=3), disconnect_from_host(), close(), abort(), flush(), open(mode),
 #     bind(addr=None, port=0, mode=0), state(), error(), error_string(),
 #     is_open(), is_valid(), is_readable(), is_writable(), is_sequential(),
 #     open_mode(), socket_type(), bytes_available(), bytes_to_write(),
@@ -52,6 +52,11 @@
 #     wait_for_new_connection(ms=0) -> (ok, timed_out), socket_options(),
 #     set_socket_options(o), socket_descriptor(), listen_backlog_size(),
 #     set_listen_backlog_size(n)
+# Driver: spin(ms), run_until(cond, ms, label), poll_until(cond, ms, label)
+#   (no event loop), sleep(ms), note(label, value), alias(value, name),
+#   quiet() and setup() contexts, remove_server(name), and neutral peers:
+#   tcp_listener(), closed_port(), full_backlog_listener(), udp_peer(),
+#   unix_listener(name), tcp_client(port), unix_client(path), path(name).
 # Addresses go in as strings ("127.0.0.1", "::1") or the special names
 # "Any", "AnyIPv4", "AnyIPv6", "LocalHost", "LocalHostIPv6", "Broadcast",
 # "Null", and come out as strings ("" for a null address).

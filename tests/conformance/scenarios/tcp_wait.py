@@ -286,3 +286,28 @@ def _(d):
     c.read_all()
     c.wait_for_ready_read(1000)
     props(d, c, 'bytes_available', 'error')
+
+
+@scenario('tcp.wait.in_a_thread', ref='§3.6 (no event loop needed); DESIGN.md §6; tst_QTcpSocket::socketInAThread (adapted)')
+def _(d):
+    import threading
+    peer = d.tcp_listener()
+    result = {}
+
+    def worker():
+        c = d.tcp_socket('c')
+        c.connect_to_host('127.0.0.1', peer.port)
+        c.wait_for_connected(3000)
+        conn = peer.accept()
+        conn.echo_in_thread(4)
+        c.write(b'ping')
+        c.wait_for_bytes_written(3000)
+        c.wait_for_ready_read(3000)
+        c.read_all()
+        c.disconnect_from_host()
+        props(d, c, 'state', 'error')
+        result['c'] = c      # keep it alive until teardown, in this thread's hands
+    t = threading.Thread(target=worker)
+    t.start()
+    t.join(10)
+    d.note('worker finished', not t.is_alive())
