@@ -1331,7 +1331,10 @@ qsock_abstract_wait_for_ready_read (QSockIODevice *device,
 
       if (!wait_round (self, deadline, &did_read, &written))
         {
-          timed_out (self);
+          /* Qt: with reading paused by a full buffer the wait ends
+           * without an error. */
+          if (!priv->read_paused)
+            timed_out (self);
           return FALSE;
         }
       if (did_read)

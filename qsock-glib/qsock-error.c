@@ -178,6 +178,9 @@ qsock_error_from_errno (int             errsv,
     case EAFNOSUPPORT:
       RETURN_ERROR (QSOCK_SOCKET_ERROR_UNSUPPORTED_SOCKET_OPERATION, qsock_message (QSOCK_MSG_PROTOCOL_UNSUPPORTED));
     case EINVAL:
+      /* Qt words a refused send or receive as a failed send or receive. */
+      if (op == QSOCK_OP_SEND_DATAGRAM || op == QSOCK_OP_RECEIVE_DATAGRAM)
+        break;
       if (op == QSOCK_OP_CREATE)
         RETURN_ERROR (QSOCK_SOCKET_ERROR_UNSUPPORTED_SOCKET_OPERATION, qsock_message (QSOCK_MSG_PROTOCOL_UNSUPPORTED));
       RETURN_ERROR (QSOCK_SOCKET_ERROR_UNSUPPORTED_SOCKET_OPERATION, _("Unsupported socket operation"));

@@ -1030,7 +1030,25 @@ qsock_iodevice_peek (QSockIODevice *self,
     return -1;
 
   priv = PRIV (self);
-  return (gint64) qsock_buffer_peek (priv->read_buffer, priv->transaction_pos, data, (gsize) max_size);
+  if (!(priv->open_mode & QSOCK_OPEN_MODE_TEXT))
+    return (gint64) qsock_buffer_peek (priv->read_buffer, priv->transaction_pos, data, (gsize) max_size);
+
+  /* Text mode: what read() would give, so without the '\r's. */
+  {
+    gsize offset = priv->transaction_pos;
+    gsize kept = 0;
+
+    while (kept < (gsize) max_size)
+      {
+        gsize n = qsock_buffer_peek (priv->read_buffer, offset, data + kept, (gsize) max_size - kept);
+
+        if (n == 0)
+          break;
+        offset += n;
+        kept += strip_carriage_returns (data + kept, n);
+      }
+    return (gint64) kept;
+  }
 }
 
 /**

@@ -652,7 +652,10 @@ qsock_local_server_listen_descriptor (QSockLocalServer *self,
   else if (path_len > 0 && addr.sun_path[0] != '\0')
     {
       g_autofree char *path = g_strndup (addr.sun_path, path_len);
-      set_names (self, path, path);
+      g_autofree char *base = g_path_get_basename (path);
+
+      /* As Qt: the name is the file name, the full name the path. */
+      set_names (self, base, path);
     }
   else
     set_names (self, NULL, NULL);

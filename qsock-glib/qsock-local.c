@@ -841,6 +841,13 @@ qsock_local_connect_to_server (QSockLocal   *self,
   if (name != NULL)
     qsock_local_set_server_name (self, name);
 
+  /* A new attempt forgets the last one's error, as Qt. */
+  if (self->error != QSOCK_LOCAL_SOCKET_ERROR_UNKNOWN_SOCKET)
+    {
+      self->error = QSOCK_LOCAL_SOCKET_ERROR_UNKNOWN_SOCKET;
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ERROR]);
+    }
+
   set_state (self, QSOCK_LOCAL_SOCKET_STATE_CONNECTING);
   if (self->state != QSOCK_LOCAL_SOCKET_STATE_CONNECTING)
     return;
@@ -1203,8 +1210,6 @@ qsock_local_set_socket_descriptor (QSockLocal           *self,
   if (!qsock_abstract_set_socket_descriptor (self->inner, fd, (QSockSocketState) state, mode))
     {
       self->state = previous;
-      set_error (self, QSOCK_LOCAL_SOCKET_ERROR_UNSUPPORTED_SOCKET_OPERATION, "QLocalSocket",
-                 qsock_local_message (QSOCK_LOCAL_SOCKET_ERROR_UNSUPPORTED_SOCKET_OPERATION));
       return FALSE;
     }
   if (previous != state)
