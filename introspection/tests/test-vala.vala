@@ -25,20 +25,15 @@ void check_text (string actual, string expected, string what) throws TestError {
 		throw new TestError.FAILED ("%s: expected \"%s\", got \"%s\"", what, expected.escape (), actual.escape ());
 }
 
-/* A @todo names a known library bug: its failure is reported as TAP TODO,
- * and meson flags the unexpected pass once the bug is fixed. */
-void report (string name, GLib.Error? error, string? todo = null) {
+void report (string name, GLib.Error? error) {
 	tests_run++;
-	var directive = todo != null ? " # TODO " + todo : "";
 	if (error == null) {
-		print ("ok %d - %s%s\n", tests_run, name, directive);
+		print ("ok %d - %s\n", tests_run, name);
 		return;
 	}
-	if (todo == null)
-		tests_failed++;
-	print ("not ok %d - %s%s\n# %s\n", tests_run, name, directive, error.message);
+	tests_failed++;
+	print ("not ok %d - %s\n# %s\n", tests_run, name, error.message);
 }
-
 
 string text_of (GLib.Bytes bytes) {
 	var builder = new StringBuilder.sized (bytes.get_size () + 1);
