@@ -1158,7 +1158,7 @@ qsock_iodevice_get_char (QSockIODevice *self,
 /**
  * qsock_iodevice_put_char:
  * @self: a #QSockIODevice
- * @c: the byte to write
+ * @c: (type guint8): the byte to write
  *
  * Writes one byte, as Qt's `QIODevice::putChar()`.
  *
@@ -1178,7 +1178,7 @@ qsock_iodevice_put_char (QSockIODevice *self,
 /**
  * qsock_iodevice_unget_char:
  * @self: a #QSockIODevice
- * @c: the byte to push back
+ * @c: (type guint8): the byte to push back
  *
  * Pushes @c back to the front of the read buffer, so that the next read
  * returns it first, as Qt's `QIODevice::ungetChar()`. Not allowed during a

@@ -79,6 +79,34 @@ struct _QSockIODeviceClass
   gpointer padding[8];
 };
 
+/**
+ * QSockIODeviceClass::read_data:
+ * @self: the device
+ * @data: (out caller-allocates) (array length=max_size) (element-type guint8):
+ *   where to store bytes
+ * @max_size: the room in @data; 0 to only let the device know its buffer
+ *   was emptied
+ *
+ * Supplies more bytes than were buffered, or says none will come.
+ *
+ * Returns: the bytes stored, 0 for none now, -1 at the end of the stream
+ *
+ * Since: 1.0
+ */
+
+/**
+ * QSockIODeviceClass::write_data:
+ * @self: the device
+ * @data: (array length=size) (element-type guint8): the bytes
+ * @size: their number
+ *
+ * Queues or sends bytes.
+ *
+ * Returns: the bytes accepted, or -1
+ *
+ * Since: 1.0
+ */
+
 QSOCK_AVAILABLE_IN_1_0
 gboolean      qsock_iodevice_open                   (QSockIODevice *self,
                                                      QSockOpenMode  mode);
