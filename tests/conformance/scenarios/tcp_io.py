@@ -566,7 +566,32 @@ def _(d):
 
 
 @scenario('tcp.io.unbuffered_mode', ref='§3.2 (bytesAvailable adds FIONREAD when unbuffered), §3.3/§4 (one readyRead per read when unbuffered)',
-          rules={'ready_read': 'exact', 'bytes_written': 'exact'})
+          rules={'ready_read': 'exact', 'bytes_written': 'exact'},
+          differs='porting guide: QSOCK_OPEN_MODE_UNBUFFERED is accepted for TCP but the socket '
+                  'stays buffered (reads from its buffer, writes queued and sent from the loop); '
+                  'Qt 6 reads and writes an unbuffered QTcpSocket directly',
+          expect_qsock=[
+              'note c props = {open_mode: 35, read_buffer_size: 0}',
+              'call c.bytes_available() -> 0',          # buffered: nothing read yet
+              'loop c.ready-read() [state=3]',
+              'spin 100',
+              'call c.bytes_available() -> 10',
+              'loop c.ready-read() [state=3]',          # one per arrival, as buffered TCP
+              'spin 100',
+              'call c.bytes_available() -> 14',
+              "call c.read(3) -> b'unb'",
+              'call c.bytes_available() -> 11',
+              'spin 100',
+              "call c.peek(3) -> b'uff'",
+              "call c.read_all() -> b'ufferedmore'",
+              'spin 100',
+              "call c.write(b'out') -> 3",
+              'call c.bytes_to_write() -> 3',           # queued, sent from the loop
+              'loop c.bytes-written(3) [state=3]',
+              'spin 100',
+              'run_until peer got 3 -> True',
+              "note peer got = b'out'",
+              'end', 'teardown'])
 def _(d):
     c, conn, _ = tcp_pair(d, mode=3 | 32)
     props(d, c, 'open_mode', 'read_buffer_size')
