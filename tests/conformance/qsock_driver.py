@@ -50,8 +50,13 @@ def _addr_str(ga):
     return ga.to_string() if ga is not None else ''
 
 
-def _signed_char(c):
-    return c - 256 if c > 127 else c
+def _byte_arg(fn, c):
+    # put_char/unget_char take the byte as guint8 (0..255); older typelibs
+    # described it as a signed gchar.
+    try:
+        return fn(c)
+    except OverflowError:
+        return fn(c - 256 if c > 127 else c)
 
 
 class _Obj:
@@ -109,8 +114,8 @@ class QSockIODevice(_Obj):
             c = ord(c) if c else 0
         return (True, c & 0xff)
 
-    def put_char(self, c): return self.obj.put_char(_signed_char(c))
-    def unget_char(self, c): return self.obj.unget_char(_signed_char(c))
+    def put_char(self, c): return _byte_arg(self.obj.put_char, c)
+    def unget_char(self, c): return _byte_arg(self.obj.unget_char, c)
     def write(self, data): return self.obj.write(bytes(data))
     def start_transaction(self): return self.obj.start_transaction()
     def commit_transaction(self): return self.obj.commit_transaction()
