@@ -223,6 +223,19 @@ python)
   if have_pyqt6; then
     against "Python server" "${fortunes[1]}" py_server "PyQt6 client" "${qt_client[@]}"
   fi
+  # The blocking client: a worker thread with wait_for_* calls only.
+  py_blocking_client=("$python" "$here/python/blocking_fortune_client.py" --host 127.0.0.1)
+  for f in "${fortunes[@]}" "$big" ""; do
+    against "C server" "$f" c_fortune_server blocking_fortune_client.py "${py_blocking_client[@]}"
+  done
+  against "trickling server" "${fortunes[1]}" trickle blocking_fortune_client.py "${py_blocking_client[@]}"
+  if start_server "truncating server" "${trickle[@]}" --fortune "${fortunes[0]}" --truncate; then
+    check_fails "blocking_fortune_client.py ← truncating server" "The remote host closed the connection" \
+      "${py_blocking_client[@]}" --port "$port"
+  fi
+  closed_port=$("$python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  check_fails "blocking_fortune_client.py, nobody listening" "Connection refused" \
+    "${py_blocking_client[@]}" --port "$closed_port"
   ;;
 
 gjs)
@@ -236,6 +249,19 @@ gjs)
   if have_pyqt6; then
     against "GJS server" "${fortunes[1]}" gjs_server "PyQt6 client" "${qt_client[@]}"
   fi
+  # The blocking client: wait_for_* calls only, on the main thread.
+  gjs_blocking_client=(gjs -m "$here/gjs/blocking-fortune-client.js" --host 127.0.0.1)
+  for f in "${fortunes[@]}" "$big" ""; do
+    against "C server" "$f" c_fortune_server blocking-fortune-client.js "${gjs_blocking_client[@]}"
+  done
+  against "trickling server" "${fortunes[1]}" trickle blocking-fortune-client.js "${gjs_blocking_client[@]}"
+  if start_server "truncating server" "${trickle[@]}" --fortune "${fortunes[0]}" --truncate; then
+    check_fails "blocking-fortune-client.js ← truncating server" "The remote host closed the connection" \
+      "${gjs_blocking_client[@]}" --port "$port"
+  fi
+  closed_port=$("$python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  check_fails "blocking-fortune-client.js, nobody listening" "Connection refused" \
+    "${gjs_blocking_client[@]}" --port "$closed_port"
   ;;
 
 vala)
