@@ -5,9 +5,10 @@
  * Runs each workload through qsock-glib, plain GIO, raw epoll and (when
  * built with Qt6Network) Qt 6, interleaved in one process (qsock, gio,
  * epoll, qt, qsock, gio, epoll, qt, …) so that drift in the machine hits
- * all alike, and prints the median of each with its ratios to epoll and Qt. Speed never fails a run; wrong data does
- * (exit status 1), and so does a run that makes no progress for --timeout
- * seconds.
+ * all alike, and prints the median of each with its ratios to epoll and
+ * Qt. Speed never fails a run; wrong data does (exit status 1), and so does
+ * a run that makes no progress for --timeout seconds. --results FILE adds
+ * one machine-readable line per run for tests/bench/run-benchmarks.
  *
  *   qsock-bench                      the full set, 5 rounds
  *   qsock-bench --quick              a few seconds per workload (CI)
@@ -18,7 +19,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include <qsock-glib/qsock.h>

@@ -1,14 +1,16 @@
-/* bench.h: what the three implementations of each workload share
+/* bench.h: what the implementations of each workload share
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * Every workload is written three times, with qsock-glib, with plain GIO
- * (non-blocking GSocket, one g_socket_create_source() per socket) and with
- * raw epoll, and each run checks the data it moved: a run that moves the
- * wrong bytes fails with an error, however fast it was. The helpers here are
- * the reference data (the byte stream, ping messages, the line stream) and
- * their checkers, so the three implementations check exactly the same way,
- * plus plain POSIX loopback plumbing for set-up that is not timed.
+ * Every workload is written four times, with qsock-glib, with plain GIO
+ * (non-blocking GSocket, one g_socket_create_source() per socket), with
+ * raw epoll and with Qt 6 (bench-qt-*.cpp, when Qt6Network is found), and
+ * each run checks the data it moved: a run that moves the wrong bytes fails
+ * with an error, however fast it was. The helpers here are the reference
+ * data (the byte stream, ping messages, the line stream) and their
+ * checkers, so all implementations check exactly the same way, plus plain
+ * POSIX loopback plumbing for set-up that is not timed, the memory
+ * workload's driver, and the --results output.
  */
 #pragma once
 
