@@ -315,7 +315,12 @@ bench_epoll_pingpong (const BenchParams *p,
 
 out:
   for (guint i = 0; i < idle->len; i++)
-    close (g_array_index (idle, int, i));
+    {
+      bench_set_linger_zero (g_array_index (idle, int, i));
+      close (g_array_index (idle, int, i));
+    }
+  bench_set_linger_zero (client);
+  bench_set_linger_zero (server);
   close (client);
   close (server);
   if (ep >= 0)

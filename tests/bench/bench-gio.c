@@ -423,7 +423,10 @@ bench_gio_pingpong (const BenchParams *p,
 out:
   g_ptr_array_set_size (sources, 0);
   for (guint i = 0; i < sockets->len; i++)
-    g_socket_close (sockets->pdata[i], NULL);
+    {
+      bench_set_linger_zero (g_socket_get_fd (sockets->pdata[i]));
+      g_socket_close (sockets->pdata[i], NULL);
+    }
   g_ptr_array_set_size (sockets, 0);
   g_main_loop_unref (pp.loop);
   g_main_context_pop_thread_default (context);

@@ -306,6 +306,7 @@ qsock_mem_teardown (BenchMemRun *run)
       if (socket == NULL)
         continue;
       g_signal_handlers_disconnect_by_data (socket, &run->ends[i]);
+      bench_set_linger_zero (qsock_abstract_get_socket_descriptor (QSOCK_ABSTRACT (socket)));
       qsock_abstract_abort (QSOCK_ABSTRACT (socket));
       g_object_unref (socket);
     }
@@ -464,6 +465,7 @@ gio_mem_teardown (BenchMemRun *run)
         }
       if (end->object != NULL)
         {
+          bench_set_linger_zero (g_socket_get_fd (end->object));
           g_socket_close (end->object, NULL);
           g_object_unref (end->object);
         }
@@ -600,7 +602,10 @@ epoll_mem_teardown (BenchMemRun *run)
 
   for (guint i = 0; i < run->n_ends; i++)
     if (run->ends[i].fd >= 0)
-      close (run->ends[i].fd);
+      {
+        bench_set_linger_zero (run->ends[i].fd);
+        close (run->ends[i].fd);
+      }
   if (m->listener >= 0)
     close (m->listener);
   if (m->ep >= 0)

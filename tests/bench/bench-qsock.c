@@ -88,6 +88,7 @@ drop_socket (QSockTcp **socket,
   if (*socket == NULL)
     return;
   g_signal_handlers_disconnect_by_data (*socket, data);
+  bench_set_linger_zero (qsock_abstract_get_socket_descriptor (QSOCK_ABSTRACT (*socket)));
   qsock_abstract_abort (QSOCK_ABSTRACT (*socket));
   g_clear_object (socket);
 }

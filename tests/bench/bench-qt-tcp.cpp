@@ -337,6 +337,7 @@ out:
   for (QTcpSocket *s : sockets)
     {
       s->disconnect ();
+      bench_set_linger_zero ((int) s->socketDescriptor ());
       s->abort ();
       delete s;
     }
@@ -634,6 +635,7 @@ qt_mem_teardown (BenchMemRun *run)
       if (socket == nullptr)
         continue;
       socket->disconnect ();
+      bench_set_linger_zero ((int) socket->socketDescriptor ());
       socket->abort ();
       if (socket->parent () == nullptr)
         delete socket;

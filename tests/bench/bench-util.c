@@ -505,6 +505,15 @@ bench_set_nonblocking (int fd)
 }
 
 void
+bench_set_linger_zero (int fd)
+{
+  struct linger linger = { .l_onoff = 1, .l_linger = 0 };
+
+  if (fd >= 0)
+    setsockopt (fd, SOL_SOCKET, SO_LINGER, &linger, sizeof linger);
+}
+
+void
 bench_set_nodelay (int fd)
 {
   int one = 1;

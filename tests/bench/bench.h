@@ -260,6 +260,9 @@ gboolean bench_socket_pair     (int      *client,
                                 int      *server,
                                 GError  **error);
 void     bench_set_nonblocking (int       fd);
+/* Teardown: makes close() reset the connection (SO_LINGER 0), so the many
+ * idle and memory pairs leave no TIME_WAIT behind to slow later runs. */
+void     bench_set_linger_zero (int       fd);
 void     bench_set_nodelay     (int       fd);
 /* Blocks until all of @data is written to @fd (which may be non-blocking). */
 gboolean bench_send_all        (int         fd,
