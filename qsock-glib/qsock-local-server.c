@@ -66,15 +66,12 @@
 #include "qsock-error.h"
 #include "qsock-error-private.h"
 #include "qsock-socket-private.h"
-#include "qsock-watch-private.h"
-
-#define ACCEPT_RETRY_MS 100
+#include "qsock-acceptor-private.h"
 
 typedef struct
 {
   GMainContext           *context;
-  int                     fd;
-  QSockWatch             *watch;
+  QSockAcceptor           acceptor;
   GQueue                  pending;
   int                     max_pending;
   int                     backlog;
@@ -84,7 +81,6 @@ typedef struct
   char                   *created_path;   /* the file to remove on close */
   QSockSocketError        error;
   char                   *error_string;
-  GSource                *retry_timer;
 } QSockLocalServerPrivate;
 
 G_DEFINE_TYPE_WITH_PRIVATE (QSockLocalServer, qsock_local_server, G_TYPE_OBJECT)
@@ -154,67 +150,36 @@ set_names (QSockLocalServer *self,
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_FULL_SERVER_NAME]);
 }
 
+/* The shared accept loop's questions and answers */
+
+static gboolean
+wants_connections (gpointer owner)
+{
+  QSockLocalServerPrivate *priv = PRIV (QSOCK_LOCAL_SERVER (owner));
+
+  return (int) priv->pending.length < priv->max_pending;
+}
+
+static void
+connection_accepted (gpointer owner,
+                     int      fd)
+{
+  QSockLocalServer *self = owner;
+
+  QSOCK_LOCAL_SERVER_GET_CLASS (self)->incoming_connection (self, fd);
+}
+
+static void
+accept_failed (gpointer owner,
+               int      errsv)
+{
+  fail_with_errno (owner, errsv, "QLocalSocket::activated");
+}
+
 static void
 update_interest (QSockLocalServer *self)
 {
-  QSockLocalServerPrivate *priv = PRIV (self);
-
-  if (priv->watch == NULL)
-    return;
-  qsock_watch_set_interest (priv->watch,
-                            priv->retry_timer == NULL && (int) priv->pending.length < priv->max_pending
-                            ? G_IO_IN : 0);
-}
-
-static gboolean
-on_retry_accept (gpointer user_data)
-{
-  QSockLocalServer *self = user_data;
-
-  g_clear_pointer (&PRIV (self)->retry_timer, g_source_unref);
-  update_interest (self);
-  return G_SOURCE_REMOVE;
-}
-
-static void
-accept_pending (QSockLocalServer *self)
-{
-  QSockLocalServerPrivate *priv = PRIV (self);
-
-  while (priv->fd >= 0 && priv->retry_timer == NULL && (int) priv->pending.length < priv->max_pending)
-    {
-      int fd = accept4 (priv->fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
-
-      if (fd < 0)
-        {
-          if (errno == EINTR || errno == ECONNABORTED)
-            continue;
-          if (errno != EAGAIN)
-            {
-              /* Out of descriptors, say: back off and try again later. */
-              fail_with_errno (self, errno, "QLocalSocket::activated");
-              priv->retry_timer = g_timeout_source_new (ACCEPT_RETRY_MS);
-              g_source_set_name (priv->retry_timer, "[qsock] local accept retry");
-              g_source_set_callback (priv->retry_timer, on_retry_accept, self, NULL);
-              g_source_attach (priv->retry_timer, priv->context);
-            }
-          break;
-        }
-
-      QSOCK_LOCAL_SERVER_GET_CLASS (self)->incoming_connection (self, fd);
-    }
-
-  update_interest (self);
-}
-
-static void
-on_listener_ready (gpointer     user_data,
-                   GIOCondition ready)
-{
-  QSockLocalServer *self = g_object_ref (user_data);
-
-  accept_pending (self);
-  g_object_unref (self);
+  qsock_acceptor_update (&PRIV (self)->acceptor);
 }
 
 static void
@@ -245,17 +210,7 @@ close_listener (QSockLocalServer *self)
 {
   QSockLocalServerPrivate *priv = PRIV (self);
 
-  if (priv->retry_timer != NULL)
-    {
-      g_source_destroy (priv->retry_timer);
-      g_clear_pointer (&priv->retry_timer, g_source_unref);
-    }
-  g_clear_pointer (&priv->watch, qsock_watch_free);
-  if (priv->fd >= 0)
-    {
-      close (priv->fd);
-      priv->fd = -1;
-    }
+  qsock_acceptor_stop (&priv->acceptor);
   if (priv->created_path != NULL)
     {
       unlink (priv->created_path);
@@ -267,11 +222,7 @@ static void
 start_accepting (QSockLocalServer *self,
                  int               fd)
 {
-  QSockLocalServerPrivate *priv = PRIV (self);
-
-  priv->fd = fd;
-  priv->watch = qsock_watch_new (priv->context, fd, "[qsock] local server", on_listener_ready, self);
-  update_interest (self);
+  qsock_acceptor_start (&PRIV (self)->acceptor, fd, "[qsock] local server");
 }
 
 /* GObject */
@@ -452,7 +403,8 @@ qsock_local_server_init (QSockLocalServer *self)
   QSockLocalServerPrivate *priv = PRIV (self);
 
   priv->context = g_main_context_ref_thread_default ();
-  priv->fd = -1;
+  qsock_acceptor_init (&priv->acceptor, priv->context, self,
+                       wants_connections, connection_accepted, accept_failed);
   priv->max_pending = 30;
   priv->backlog = 50;
   priv->error = QSOCK_SOCKET_ERROR_UNKNOWN_SOCKET;
@@ -554,7 +506,7 @@ qsock_local_server_listen (QSockLocalServer *self,
   g_return_val_if_fail (QSOCK_IS_LOCAL_SERVER (self), FALSE);
 
   priv = PRIV (self);
-  if (priv->fd >= 0)
+  if (priv->acceptor.fd >= 0)
     {
       g_warning ("QLocalServer::listen() called when already listening");
       return FALSE;
@@ -623,7 +575,7 @@ qsock_local_server_listen_descriptor (QSockLocalServer *self,
   g_return_val_if_fail (QSOCK_IS_LOCAL_SERVER (self), FALSE);
 
   priv = PRIV (self);
-  if (priv->fd >= 0)
+  if (priv->acceptor.fd >= 0)
     {
       g_warning ("QLocalServer::listen() called when already listening");
       return FALSE;
@@ -687,7 +639,7 @@ qsock_local_server_close (QSockLocalServer *self)
       qsock_local_abort (socket);
       g_object_unref (socket);
     }
-  if (priv->fd < 0)
+  if (priv->acceptor.fd < 0)
     return;
 
   close_listener (self);
@@ -711,7 +663,7 @@ qsock_local_server_is_listening (QSockLocalServer *self)
 {
   g_return_val_if_fail (QSOCK_IS_LOCAL_SERVER (self), FALSE);
 
-  return PRIV (self)->fd >= 0;
+  return PRIV (self)->acceptor.fd >= 0;
 }
 
 /**
@@ -978,7 +930,7 @@ qsock_local_server_get_socket_descriptor (QSockLocalServer *self)
 {
   g_return_val_if_fail (QSOCK_IS_LOCAL_SERVER (self), -1);
 
-  return PRIV (self)->fd;
+  return PRIV (self)->acceptor.fd;
 }
 
 /**
@@ -1048,19 +1000,16 @@ qsock_local_server_wait_for_new_connection (QSockLocalServer *self,
     *timed_out = FALSE;
 
   priv = PRIV (self);
-  if (priv->fd < 0)
+  if (priv->acceptor.fd < 0)
     return FALSE;
 
   keep = g_object_ref (self);
-  if (priv->pending.length == 0 &&
-      qsock_fd_wait (priv->fd, G_IO_IN, msecs < 0 ? -1 : (gint64) msecs * 1000) == 0)
+  if (priv->pending.length == 0 && !qsock_acceptor_wait (&priv->acceptor, msecs))
     {
       if (timed_out != NULL)
         *timed_out = TRUE;
       return FALSE;
     }
-
-  accept_pending (self);
   return priv->pending.length > 0;
 }
 

@@ -44,15 +44,12 @@
 #include "qsock-error-private.h"
 #include "qsock-host-address.h"
 #include "qsock-socket-private.h"
-#include "qsock-watch-private.h"
-
-#define ACCEPT_RETRY_MS 100
+#include "qsock-acceptor-private.h"
 
 typedef struct
 {
   GMainContext    *context;
-  int              fd;
-  QSockWatch      *watch;
+  QSockAcceptor    acceptor;
   GQueue           pending;
   int              max_pending;
   int              backlog;
@@ -60,9 +57,7 @@ typedef struct
   guint16          port;
   QSockSocketError error;
   char            *error_string;
-  GSource         *retry_timer;
   guint            paused : 1;        /* pause_accepting() */
-  guint            error_paused : 1;  /* accept failed, backing off */
 } QSockTcpServerPrivate;
 
 G_DEFINE_TYPE_WITH_PRIVATE (QSockTcpServer, qsock_tcp_server, G_TYPE_OBJECT)
@@ -105,106 +100,42 @@ set_error (QSockTcpServer  *self,
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SERVER_ERROR]);
 }
 
-static void
-update_interest (QSockTcpServer *self)
-{
-  QSockTcpServerPrivate *priv = PRIV (self);
-  gboolean accepting;
-
-  if (priv->watch == NULL)
-    return;
-
-  accepting = !priv->paused && !priv->error_paused &&
-              (int) priv->pending.length < priv->max_pending;
-  qsock_watch_set_interest (priv->watch, accepting ? G_IO_IN : 0);
-}
+/* The shared accept loop's questions and answers */
 
 static gboolean
-on_retry_accept (gpointer user_data)
+wants_connections (gpointer owner)
 {
-  QSockTcpServer *self = user_data;
-  QSockTcpServerPrivate *priv = PRIV (self);
+  QSockTcpServerPrivate *priv = PRIV (QSOCK_TCP_SERVER (owner));
 
-  g_clear_pointer (&priv->retry_timer, g_source_unref);
-  priv->error_paused = FALSE;
-  update_interest (self);
-  return G_SOURCE_REMOVE;
+  return !priv->paused && (int) priv->pending.length < priv->max_pending;
 }
 
 static void
-stop_retry_timer (QSockTcpServerPrivate *priv)
+connection_accepted (gpointer owner,
+                     int      fd)
 {
-  if (priv->retry_timer == NULL)
-    return;
-  g_source_destroy (priv->retry_timer);
-  g_clear_pointer (&priv->retry_timer, g_source_unref);
+  QSockTcpServer *self = owner;
+
+  QSOCK_TCP_SERVER_GET_CLASS (self)->incoming_connection (self, fd);
+  g_signal_emit (self, signals[NEW_CONNECTION], 0);
 }
 
-/* Accepting failed for a reason other than "nothing to accept". */
 static void
-accept_failed (QSockTcpServer *self,
-               int             errsv)
+accept_failed (gpointer owner,
+               int      errsv)
 {
-  QSockTcpServerPrivate *priv = PRIV (self);
+  QSockTcpServer *self = owner;
   const char *message;
   QSockSocketError code = qsock_error_from_errno (errsv, QSOCK_OP_ACCEPT, &message);
 
-  priv->error_paused = TRUE;
-  update_interest (self);
   set_error (self, code, message);
-
-  if (code == QSOCK_SOCKET_ERROR_SOCKET_RESOURCE)
-    {
-      stop_retry_timer (priv);
-      priv->retry_timer = g_timeout_source_new (ACCEPT_RETRY_MS);
-      g_source_set_name (priv->retry_timer, "[qsock] accept retry");
-      g_source_set_callback (priv->retry_timer, on_retry_accept, self, NULL);
-      g_source_attach (priv->retry_timer, priv->context);
-    }
-
   g_signal_emit (self, signals[ACCEPT_ERROR], 0, code);
 }
 
-/* Accepts until the kernel has nothing more, or the queue is full. */
 static void
-accept_pending (QSockTcpServer *self)
+update_interest (QSockTcpServer *self)
 {
-  QSockTcpServerPrivate *priv = PRIV (self);
-
-  while (priv->fd >= 0 && !priv->paused && !priv->error_paused &&
-         (int) priv->pending.length < priv->max_pending)
-    {
-      int fd = accept4 (priv->fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
-
-      if (fd < 0)
-        {
-          int errsv = errno;
-
-          if (errsv == EAGAIN || errsv == EINTR || errsv == ECONNABORTED || errsv == EPROTO)
-            {
-              if (errsv == EAGAIN)
-                break;
-              continue;
-            }
-          accept_failed (self, errsv);
-          break;
-        }
-
-      QSOCK_TCP_SERVER_GET_CLASS (self)->incoming_connection (self, fd);
-      g_signal_emit (self, signals[NEW_CONNECTION], 0);
-    }
-
-  update_interest (self);
-}
-
-static void
-on_listener_ready (gpointer     user_data,
-                   GIOCondition ready)
-{
-  QSockTcpServer *self = g_object_ref (user_data);
-
-  accept_pending (self);
-  g_object_unref (self);
+  qsock_acceptor_update (&PRIV (self)->acceptor);
 }
 
 static void
@@ -232,14 +163,7 @@ qsock_tcp_server_real_incoming_connection (QSockTcpServer *self,
 static void
 close_listener (QSockTcpServer *self)
 {
-  QSockTcpServerPrivate *priv = PRIV (self);
-
-  stop_retry_timer (priv);
-  g_clear_pointer (&priv->watch, qsock_watch_free);
-  if (priv->fd >= 0)
-    close (priv->fd);
-  priv->fd = -1;
-  priv->error_paused = FALSE;
+  qsock_acceptor_stop (&PRIV (self)->acceptor);
 }
 
 static void
@@ -250,14 +174,11 @@ adopt_listener (QSockTcpServer *self,
   struct sockaddr_storage storage;
   socklen_t len = sizeof storage;
 
-  priv->fd = fd;
   g_clear_object (&priv->address);
   priv->port = 0;
   if (getsockname (fd, (struct sockaddr *) &storage, &len) == 0)
     priv->address = qsock_inet_from_sockaddr ((struct sockaddr *) &storage, len, &priv->port);
-  priv->watch = qsock_watch_new (priv->context, priv->fd, "[qsock] tcp server",
-                                 on_listener_ready, self);
-  update_interest (self);
+  qsock_acceptor_start (&priv->acceptor, fd, "[qsock] tcp server");
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SERVER_ADDRESS]);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SERVER_PORT]);
 }
@@ -302,7 +223,7 @@ qsock_tcp_server_get_property (GObject    *object,
       g_value_set_int (value, priv->backlog);
       break;
     case PROP_SERVER_ADDRESS:
-      g_value_set_object (value, priv->fd >= 0 ? priv->address : NULL);
+      g_value_set_object (value, priv->acceptor.fd >= 0 ? priv->address : NULL);
       break;
     case PROP_SERVER_PORT:
       g_value_set_uint (value, qsock_tcp_server_get_server_port (self));
@@ -462,7 +383,8 @@ qsock_tcp_server_init (QSockTcpServer *self)
   QSockTcpServerPrivate *priv = PRIV (self);
 
   priv->context = g_main_context_ref_thread_default ();
-  priv->fd = -1;
+  qsock_acceptor_init (&priv->acceptor, priv->context, self,
+                       wants_connections, connection_accepted, accept_failed);
   priv->max_pending = 30;
   priv->backlog = 50;
   priv->error = QSOCK_SOCKET_ERROR_UNKNOWN_SOCKET;
@@ -531,7 +453,7 @@ qsock_tcp_server_listen (QSockTcpServer *self,
   g_return_val_if_fail (address == NULL || G_IS_INET_ADDRESS (address), FALSE);
 
   priv = PRIV (self);
-  if (priv->fd >= 0)
+  if (priv->acceptor.fd >= 0)
     {
       g_warning ("QTcpServer::listen() called when already listening");
       return FALSE;
@@ -588,7 +510,7 @@ qsock_tcp_server_close (QSockTcpServer *self)
       g_object_unref (socket);
     }
 
-  if (priv->fd < 0)
+  if (priv->acceptor.fd < 0)
     return;
   close_listener (self);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SERVER_ADDRESS]);
@@ -611,7 +533,7 @@ qsock_tcp_server_is_listening (QSockTcpServer *self)
 {
   g_return_val_if_fail (QSOCK_IS_TCP_SERVER (self), FALSE);
 
-  return PRIV (self)->fd >= 0;
+  return PRIV (self)->acceptor.fd >= 0;
 }
 
 /**
@@ -640,7 +562,7 @@ qsock_tcp_server_next_pending_connection (QSockTcpServer *self)
   if (socket == NULL)
     return NULL;
 
-  if (priv->fd < 0)
+  if (priv->acceptor.fd < 0)
     g_warning ("QTcpServer::nextPendingConnection() called while not listening");
   update_interest (self);
   return socket;
@@ -810,9 +732,7 @@ qsock_tcp_server_resume_accepting (QSockTcpServer *self)
 
   priv = PRIV (self);
   priv->paused = FALSE;
-  priv->error_paused = FALSE;
-  stop_retry_timer (priv);
-  update_interest (self);
+  qsock_acceptor_resume (&priv->acceptor);
 }
 
 /**
@@ -834,7 +754,7 @@ qsock_tcp_server_get_server_address (QSockTcpServer *self)
   g_return_val_if_fail (QSOCK_IS_TCP_SERVER (self), NULL);
 
   priv = PRIV (self);
-  return priv->fd >= 0 && priv->address != NULL ? g_object_ref (priv->address) : NULL;
+  return priv->acceptor.fd >= 0 && priv->address != NULL ? g_object_ref (priv->address) : NULL;
 }
 
 /**
@@ -855,7 +775,7 @@ qsock_tcp_server_get_server_port (QSockTcpServer *self)
   g_return_val_if_fail (QSOCK_IS_TCP_SERVER (self), 0);
 
   priv = PRIV (self);
-  return priv->fd >= 0 ? priv->port : 0;
+  return priv->acceptor.fd >= 0 ? priv->port : 0;
 }
 
 /**
@@ -920,7 +840,7 @@ qsock_tcp_server_set_socket_descriptor (QSockTcpServer *self,
 
   g_return_val_if_fail (QSOCK_IS_TCP_SERVER (self), FALSE);
 
-  if (PRIV (self)->fd >= 0)
+  if (PRIV (self)->acceptor.fd >= 0)
     {
       g_warning ("QTcpServer::setSocketDescriptor() called when already listening");
       return FALSE;
@@ -952,7 +872,7 @@ qsock_tcp_server_get_socket_descriptor (QSockTcpServer *self)
 {
   g_return_val_if_fail (QSOCK_IS_TCP_SERVER (self), -1);
 
-  return PRIV (self)->fd;
+  return PRIV (self)->acceptor.fd;
 }
 
 /**
@@ -977,7 +897,6 @@ qsock_tcp_server_wait_for_new_connection (QSockTcpServer *self,
                                           gboolean       *timed_out)
 {
   QSockTcpServerPrivate *priv;
-  GIOCondition ready;
   g_autoptr(QSockTcpServer) keep = NULL;
 
   g_return_val_if_fail (QSOCK_IS_TCP_SERVER (self), FALSE);
@@ -986,20 +905,17 @@ qsock_tcp_server_wait_for_new_connection (QSockTcpServer *self,
     *timed_out = FALSE;
 
   priv = PRIV (self);
-  if (priv->fd < 0)
+  if (priv->acceptor.fd < 0)
     return FALSE;
 
   keep = g_object_ref (self);
-  ready = qsock_fd_wait (priv->fd, G_IO_IN, msecs < 0 ? -1 : (gint64) msecs * 1000);
-  if (ready == 0)
+  if (!qsock_acceptor_wait (&priv->acceptor, msecs))
     {
       if (timed_out != NULL)
         *timed_out = TRUE;
       set_error (self, QSOCK_SOCKET_ERROR_SOCKET_TIMEOUT, qsock_message (QSOCK_MSG_NETWORK_TIMEOUT));
       return FALSE;
     }
-
-  accept_pending (self);
   return TRUE;
 }
 
