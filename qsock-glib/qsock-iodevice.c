@@ -165,6 +165,12 @@ qsock_iodevice_emit_bytes_written (QSockIODevice *self,
   if (priv->emitting_bytes_written)
     return FALSE;
 
+  /* Emitted after every write: skip the signal machinery when nobody
+   * listens (no handler, no class handler). */
+  if (QSOCK_IODEVICE_GET_CLASS (self)->bytes_written == NULL &&
+      !g_signal_has_handler_pending (self, signals[BYTES_WRITTEN], 0, FALSE))
+    return TRUE;
+
   priv->emitting_bytes_written = TRUE;
   g_object_ref (self);
   g_signal_emit (self, signals[BYTES_WRITTEN], 0, bytes);

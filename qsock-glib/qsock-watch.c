@@ -53,6 +53,7 @@ struct _QSockWatch
   gboolean       registered;   /* in the epoll set */
   gboolean       dead;         /* freed while its source was dispatching */
   gboolean       flush_wanted; /* qsock_watch_want_flush() pending */
+  GList          flush_link;   /* in EpollSource.flushes, no allocation */
 };
 
 /* The portable backend: one GSource per descriptor */
@@ -144,7 +145,7 @@ run_flushes (EpollSource *es)
   g_source_set_ready_time ((GSource *) es, -1);
   while (n-- > 0)
     {
-      QSockWatch *watch = g_queue_pop_head (&es->flushes);
+      QSockWatch *watch = g_queue_pop_head_link (&es->flushes)->data;
 
       watch->flush_wanted = FALSE;
       if (!watch->dead)
@@ -206,7 +207,8 @@ epoll_source_finalize (GSource *source)
   if (es->epfd >= 0)
     close (es->epfd);
   g_clear_pointer (&es->dead, g_ptr_array_unref);
-  g_queue_clear (&es->flushes);
+  /* The links belong to the watches. */
+  g_queue_init (&es->flushes);
 }
 
 static GSourceFuncs epoll_source_funcs = {
@@ -370,7 +372,8 @@ qsock_watch_want_flush (QSockWatch *watch)
     {
       EpollSource *es = watch->epoll;
 
-      g_queue_push_tail (&es->flushes, watch);
+      watch->flush_link.data = watch;
+      g_queue_push_tail_link (&es->flushes, &watch->flush_link);
       /* Inside a dispatch pass the flush runs at its end; otherwise make
        * the source dispatch on the next iteration. */
       if (es->dispatch_depth == 0 && es->flushes.length == 1)
@@ -400,7 +403,7 @@ qsock_watch_free (QSockWatch *watch)
 
       qsock_watch_set_interest (watch, 0);
       if (watch->flush_wanted)
-        g_queue_remove (&es->flushes, watch);
+        g_queue_unlink (&es->flushes, &watch->flush_link);
       if (es->dispatch_depth > 0)
         {
           /* The batch being dispatched may still point at it. */
