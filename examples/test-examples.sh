@@ -208,7 +208,7 @@ udp_send() {
 start_udp_listener() {
   rm -f "$work/listener.in" "$work/listener.out" "$work/listener.err"
   mkfifo "$work/listener.in"
-  timeout -k 5 60 "$cat_bin" --listen "udp://$1:0" \
+  timeout -k 30 60 "$cat_bin" --listen "udp://$1:0" \
     <"$work/listener.in" >"$work/listener.out" 2>"$work/listener.err" &
   listener_pid=$!
   pids+=("$listener_pid")
@@ -244,9 +244,11 @@ udp_conversation() {
   wait_for_size_while "$work/client.out" 5 "$client" "$listener_pid" || true
   exec {to_client}>&-
   wait "$client" || client_status=$?
+  # End the listener's input first, so nothing can keep it from seeing
+  # SIGTERM promptly even on a loaded machine (sanitizer runs).
+  exec {to_listener}>&-
   kill -TERM "$listener_pid" 2>/dev/null || true
   wait "$listener_pid" || listener_status=$?
-  exec {to_listener}>&-
   if [[ $(cat "$work/listener.out") != $'ping 1\nping 2' ]]; then
     conversation="the listener received '$(head -c 200 "$work/listener.out")'"
   elif [[ $(cat "$work/client.out") != pong ]]; then
