@@ -27,7 +27,6 @@ QSockWatch *qsock_watch_new          (GMainContext  *context,
                                       gpointer       user_data);
 void        qsock_watch_set_interest (QSockWatch    *watch,
                                       GIOCondition   interest);
-GIOCondition qsock_watch_get_interest (QSockWatch   *watch);
 /* Asks for one G_IO_OUT callback from the main loop soon, without waiting
  * for poll to report writability: queued writes leave at the end of the
  * current dispatch pass (or the next iteration) instead of costing a

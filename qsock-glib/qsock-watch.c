@@ -384,12 +384,6 @@ qsock_watch_want_flush (QSockWatch *watch)
   fd_source_set_interest (watch, watch->interest);
 }
 
-GIOCondition
-qsock_watch_get_interest (QSockWatch *watch)
-{
-  return watch->interest;
-}
-
 void
 qsock_watch_free (QSockWatch *watch)
 {
