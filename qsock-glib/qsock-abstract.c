@@ -711,6 +711,7 @@ on_connect_timeout (gpointer user_data)
 {
   QSockAbstract *self = user_data;
   QSockAbstractPrivate *priv = PRIV (self);
+  g_autoptr(QSockHold) keep = qsock_iodevice_hold (self);
 
   g_clear_pointer (&priv->connect_timer, g_source_unref);
   priv->candidate_error = QSOCK_SOCKET_ERROR_SOCKET_TIMEOUT;
@@ -896,9 +897,9 @@ on_lookup_done (GObject      *source,
 
   self = user_data;
   g_clear_object (&PRIV (self)->lookup_cancellable);
-  g_object_ref (self);
+  qsock_iodevice_hold (self);
   start_connecting (self, addresses);
-  g_object_unref (self);
+  qsock_iodevice_release (self);
   g_resolver_free_addresses (addresses);
 }
 
@@ -1038,12 +1039,13 @@ static void
 on_socket_ready (gpointer     user_data,
                  GIOCondition ready)
 {
-  QSockAbstract *self = g_object_ref (user_data);
+  QSockAbstract *self = user_data;
   gboolean did_read;
   gssize written;
 
+  qsock_iodevice_hold (self);
   handle_ready (self, ready, &did_read, &written);
-  g_object_unref (self);
+  qsock_iodevice_release (self);
 }
 
 /* QSockIODevice virtual functions */
@@ -1182,13 +1184,13 @@ qsock_abstract_close (QSockIODevice *device)
   QSockAbstract *self = QSOCK_ABSTRACT (device);
   QSockAbstractPrivate *priv = PRIV (self);
 
-  g_object_ref (self);
+  qsock_iodevice_hold (self);
   QSOCK_IODEVICE_CLASS (qsock_abstract_parent_class)->close (device);
   if (priv->state != QSOCK_SOCKET_STATE_UNCONNECTED)
     disconnect_internal (self);
   else
     clear_endpoints (self, FALSE);
-  g_object_unref (self);
+  qsock_iodevice_release (self);
 }
 
 /* Blocking waits: the same handlers, driven by poll() on the socket */
@@ -1316,7 +1318,7 @@ qsock_abstract_wait_for_ready_read (QSockIODevice *device,
   QSockAbstract *self = QSOCK_ABSTRACT (device);
   QSockAbstractPrivate *priv = PRIV (self);
   gint64 deadline = deadline_from_msecs (msecs);
-  g_autoptr(QSockAbstract) keep = g_object_ref (self);
+  g_autoptr(QSockHold) keep = qsock_iodevice_hold (self);
 
   if (priv->state == QSOCK_SOCKET_STATE_UNCONNECTED)
     return FALSE;
@@ -1353,7 +1355,7 @@ qsock_abstract_wait_for_bytes_written (QSockIODevice *device,
   QSockAbstract *self = QSOCK_ABSTRACT (device);
   QSockAbstractPrivate *priv = PRIV (self);
   gint64 deadline = deadline_from_msecs (msecs);
-  g_autoptr(QSockAbstract) keep = g_object_ref (self);
+  g_autoptr(QSockHold) keep = qsock_iodevice_hold (self);
 
   if (priv->state == QSOCK_SOCKET_STATE_UNCONNECTED)
     {
@@ -1782,7 +1784,7 @@ qsock_abstract_connect_to_host (QSockAbstract            *self,
 {
   QSockAbstractPrivate *priv;
   g_autoptr(GInetAddress) literal = NULL;
-  g_autoptr(QSockAbstract) keep = NULL;
+  g_autoptr(QSockHold) keep = NULL;
 
   g_return_if_fail (QSOCK_IS_ABSTRACT (self));
   g_return_if_fail (host_name != NULL);
@@ -1798,7 +1800,7 @@ qsock_abstract_connect_to_host (QSockAbstract            *self,
       return;
     }
 
-  keep = g_object_ref (self);
+  keep = qsock_iodevice_hold (self);
   cancel_lookup (priv);
   g_free (priv->peer_name);
   priv->peer_name = g_strdup (host_name);
@@ -1875,11 +1877,11 @@ qsock_abstract_connect_to_address (QSockAbstract *self,
 void
 qsock_abstract_disconnect_from_host (QSockAbstract *self)
 {
-  g_autoptr(QSockAbstract) keep = NULL;
+  g_autoptr(QSockHold) keep = NULL;
 
   g_return_if_fail (QSOCK_IS_ABSTRACT (self));
 
-  keep = g_object_ref (self);
+  keep = qsock_iodevice_hold (self);
   disconnect_internal (self);
 }
 
@@ -1899,11 +1901,11 @@ void
 qsock_abstract_abort (QSockAbstract *self)
 {
   QSockAbstractPrivate *priv;
-  g_autoptr(QSockAbstract) keep = NULL;
+  g_autoptr(QSockHold) keep = NULL;
 
   g_return_if_fail (QSOCK_IS_ABSTRACT (self));
 
-  keep = g_object_ref (self);
+  keep = qsock_iodevice_hold (self);
   priv = PRIV (self);
   qsock_buffer_clear (qsock_iodevice_get_write_buffer (QSOCK_IODEVICE (self)));
   priv->pending_close = FALSE;
@@ -1927,12 +1929,12 @@ gboolean
 qsock_abstract_flush (QSockAbstract *self)
 {
   QSockAbstractPrivate *priv;
-  g_autoptr(QSockAbstract) keep = NULL;
+  g_autoptr(QSockHold) keep = NULL;
   gboolean wrote = FALSE;
 
   g_return_val_if_fail (QSOCK_IS_ABSTRACT (self), FALSE);
 
-  keep = g_object_ref (self);
+  keep = qsock_iodevice_hold (self);
   priv = PRIV (self);
   while (priv->fd >= 0 &&
          (priv->state == QSOCK_SOCKET_STATE_CONNECTED || priv->state == QSOCK_SOCKET_STATE_CLOSING) &&
@@ -1969,6 +1971,7 @@ qsock_abstract_bind (QSockAbstract *self,
                      QSockBindFlags mode)
 {
   QSockAbstractPrivate *priv;
+  g_autoptr(QSockHold) keep = NULL;
   g_autoptr(GInetAddress) any = NULL;
   struct sockaddr_storage storage;
   socklen_t len;
@@ -1979,6 +1982,9 @@ qsock_abstract_bind (QSockAbstract *self,
   g_return_val_if_fail (QSOCK_IS_ABSTRACT (self), FALSE);
   g_return_val_if_fail (address == NULL || G_IS_INET_ADDRESS (address), FALSE);
 
+  /* Every signal below is emitted inside the call; a handler may drop the
+   * caller's last reference. */
+  keep = qsock_iodevice_hold (self);
   priv = PRIV (self);
   if (priv->state != QSOCK_SOCKET_STATE_UNCONNECTED)
     {
@@ -2273,11 +2279,13 @@ qsock_abstract_set_socket_descriptor (QSockAbstract   *self,
                                       QSockOpenMode    mode)
 {
   QSockAbstractPrivate *priv;
+  g_autoptr(QSockHold) keep = NULL;
   GSocketFamily family;
   int type;
 
   g_return_val_if_fail (QSOCK_IS_ABSTRACT (self), FALSE);
 
+  keep = qsock_iodevice_hold (self);
   priv = PRIV (self);
   if (!qsock_socket_adopt (fd, &family, &type))
     {
@@ -2503,11 +2511,11 @@ gboolean
 qsock_abstract_wait_for_connected (QSockAbstract *self,
                                    int            msecs)
 {
-  g_autoptr(QSockAbstract) keep = NULL;
+  g_autoptr(QSockHold) keep = NULL;
 
   g_return_val_if_fail (QSOCK_IS_ABSTRACT (self), FALSE);
 
-  keep = g_object_ref (self);
+  keep = qsock_iodevice_hold (self);
   return wait_connected_until (self, deadline_from_msecs (msecs)) &&
          PRIV (self)->state == QSOCK_SOCKET_STATE_CONNECTED;
 }
@@ -2532,11 +2540,11 @@ qsock_abstract_wait_for_disconnected (QSockAbstract *self,
 {
   QSockAbstractPrivate *priv;
   gint64 deadline = deadline_from_msecs (msecs);
-  g_autoptr(QSockAbstract) keep = NULL;
+  g_autoptr(QSockHold) keep = NULL;
 
   g_return_val_if_fail (QSOCK_IS_ABSTRACT (self), FALSE);
 
-  keep = g_object_ref (self);
+  keep = qsock_iodevice_hold (self);
   priv = PRIV (self);
   if (priv->state == QSOCK_SOCKET_STATE_UNCONNECTED)
     {

@@ -14,9 +14,21 @@ QSockBuffer *qsock_iodevice_get_write_buffer  (QSockIODevice *self);
 
 /* Makes @self read into and write from @owner's buffers: a device that
  * wraps an inner socket (QSockLocal) shares one buffer with it instead of
- * copying between two. @owner must outlive @self's use of them. */
+ * copying between two. @owner must call this again with %NULL before it
+ * goes; while @self dispatches, qsock_iodevice_hold() keeps @owner too. */
 void         qsock_iodevice_share_buffers     (QSockIODevice *self,
                                                QSockIODevice *owner);
+
+/* The reference every entry point and dispatch takes on the object it works
+ * on, so that a handler may drop the caller's last one: holds @device and,
+ * while it shares an owner's buffers, the owner as well (whose handlers the
+ * inner device's emissions reach). Returns @device. */
+QSockIODevice *qsock_iodevice_hold            (gpointer       device);
+void           qsock_iodevice_release         (gpointer       device);
+
+/* g_autoptr(QSockHold) keep = qsock_iodevice_hold (self); */
+typedef QSockIODevice QSockHold;
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (QSockHold, qsock_iodevice_release)
 
 /* QIODevice::open() itself: sets the mode, clears the error string, both
  * buffers and any transaction. */

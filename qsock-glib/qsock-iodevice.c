@@ -46,6 +46,9 @@ typedef struct
   QSockBuffer  *write_buffer;
   QSockBuffer   own_read_buffer;
   QSockBuffer   own_write_buffer;
+  /* The device whose buffers these are, when shared (not a reference:
+   * the owner unshares before it goes). */
+  QSockIODevice *buffer_owner;
   gsize         transaction_pos;
   guint         transaction_started : 1;
   guint         emitting_ready_read : 1;
@@ -149,10 +152,10 @@ qsock_iodevice_emit_ready_read (QSockIODevice *self)
     return FALSE;
 
   priv->emitting_ready_read = TRUE;
-  g_object_ref (self);
+  qsock_iodevice_hold (self);
   g_signal_emit (self, signals[READY_READ], 0);
   PRIV (self)->emitting_ready_read = FALSE;
-  g_object_unref (self);
+  qsock_iodevice_release (self);
   return TRUE;
 }
 
@@ -172,10 +175,10 @@ qsock_iodevice_emit_bytes_written (QSockIODevice *self,
     return TRUE;
 
   priv->emitting_bytes_written = TRUE;
-  g_object_ref (self);
+  qsock_iodevice_hold (self);
   g_signal_emit (self, signals[BYTES_WRITTEN], 0, bytes);
   PRIV (self)->emitting_bytes_written = FALSE;
-  g_object_unref (self);
+  qsock_iodevice_release (self);
   return TRUE;
 }
 
@@ -486,8 +489,40 @@ qsock_iodevice_share_buffers (QSockIODevice *self,
 
   qsock_buffer_clear (&priv->own_read_buffer);
   qsock_buffer_clear (&priv->own_write_buffer);
+  priv->buffer_owner = owner;
+  if (owner == NULL)
+    {
+      priv->read_buffer = &priv->own_read_buffer;
+      priv->write_buffer = &priv->own_write_buffer;
+      return;
+    }
   priv->read_buffer = PRIV (owner)->read_buffer;
   priv->write_buffer = PRIV (owner)->write_buffer;
+}
+
+QSockIODevice *
+qsock_iodevice_hold (gpointer device)
+{
+  QSockIODevice *self = device;
+  QSockIODevice *owner = PRIV (self)->buffer_owner;
+
+  g_object_ref (self);
+  if (owner != NULL)
+    g_object_ref (owner);
+  return self;
+}
+
+void
+qsock_iodevice_release (gpointer device)
+{
+  QSockIODevice *self = device;
+  QSockIODevice *owner = PRIV (self)->buffer_owner;
+
+  /* The owner first: its last reference unshares and drops @self's, so
+   * @self goes last, after everything that works on the shared buffers. */
+  if (owner != NULL)
+    g_object_unref (owner);
+  g_object_unref (self);
 }
 
 /* Public API */

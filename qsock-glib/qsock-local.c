@@ -538,6 +538,7 @@ qsock_local_dispose (GObject *object)
   if (self->inner != NULL)
     {
       g_signal_handlers_disconnect_by_data (self->inner, self);
+      qsock_iodevice_share_buffers (QSOCK_IODEVICE (self->inner), NULL);
       g_clear_object (&self->inner);
     }
 

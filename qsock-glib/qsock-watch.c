@@ -53,7 +53,8 @@ struct _QSockWatch
   gboolean       registered;   /* in the epoll set */
   gboolean       dead;         /* freed while its source was dispatching */
   gboolean       flush_wanted; /* qsock_watch_want_flush() pending */
-  GList          flush_link;   /* in EpollSource.flushes, no allocation */
+  GList          flush_link;   /* in *flush_queue, no allocation */
+  GQueue        *flush_queue;  /* EpollSource.flushes, or a pass being run */
 };
 
 /* The portable backend: one GSource per descriptor */
@@ -136,18 +137,27 @@ free_dead_watches (EpollSource *es)
 
 /* Writes queued during this pass leave now, still from the main loop. A
  * flush asked for while flushing waits for the next pass, so a handler
- * that writes on every bytes-written cannot starve the others. */
+ * that writes on every bytes-written cannot starve the others: the pass
+ * takes the whole queue first. A handler may free any watch of the pass
+ * (qsock_watch_free() unlinks it from whichever queue holds it), so the
+ * pass runs until its own queue is empty, never by a count taken before. */
 static void
 run_flushes (EpollSource *es)
 {
-  guint n = es->flushes.length;
+  GQueue pass = es->flushes;
+  GList *link;
+
+  g_queue_init (&es->flushes);
+  for (link = pass.head; link != NULL; link = link->next)
+    ((QSockWatch *) link->data)->flush_queue = &pass;
 
   g_source_set_ready_time ((GSource *) es, -1);
-  while (n-- > 0)
+  while ((link = g_queue_pop_head_link (&pass)) != NULL)
     {
-      QSockWatch *watch = g_queue_pop_head_link (&es->flushes)->data;
+      QSockWatch *watch = link->data;
 
       watch->flush_wanted = FALSE;
+      watch->flush_queue = NULL;
       if (!watch->dead)
         watch->func (watch->user_data, G_IO_OUT);
     }
@@ -373,6 +383,7 @@ qsock_watch_want_flush (QSockWatch *watch)
       EpollSource *es = watch->epoll;
 
       watch->flush_link.data = watch;
+      watch->flush_queue = &es->flushes;
       g_queue_push_tail_link (&es->flushes, &watch->flush_link);
       /* Inside a dispatch pass the flush runs at its end; otherwise make
        * the source dispatch on the next iteration. */
@@ -397,7 +408,11 @@ qsock_watch_free (QSockWatch *watch)
 
       qsock_watch_set_interest (watch, 0);
       if (watch->flush_wanted)
-        g_queue_unlink (&es->flushes, &watch->flush_link);
+        {
+          g_queue_unlink (watch->flush_queue, &watch->flush_link);
+          watch->flush_wanted = FALSE;
+          watch->flush_queue = NULL;
+        }
       if (es->dispatch_depth > 0)
         {
           /* The batch being dispatched may still point at it. */
