@@ -516,6 +516,15 @@ qsock_abstract_take_received_fds (QSockAbstract *self)
 
 /* Returns TRUE if new bytes were buffered. */
 static gboolean
+has_read_room (QSockAbstract *self)
+{
+  QSockAbstractPrivate *priv = PRIV (self);
+
+  return priv->read_buffer_size <= 0 ||
+         (gint64) qsock_buffer_get_size (qsock_iodevice_get_read_buffer (QSOCK_IODEVICE (self))) < priv->read_buffer_size;
+}
+
+static gboolean
 read_notification (QSockAbstract *self)
 {
   QSockAbstractPrivate *priv = PRIV (self);
@@ -600,14 +609,23 @@ read_notification (QSockAbstract *self)
   if (total == 0)
     return FALSE;
 
-  if (priv->read_buffer_size > 0 &&
-      (gint64) qsock_buffer_get_size (buffer) >= priv->read_buffer_size)
+  /* A full buffer pauses reading until the user takes from it; the pause
+   * is looked at again after ready-read, so a handler that leaves some of
+   * the bytes (a parser waiting for a whole message) still gets the rest,
+   * as Qt re-enables its read notifier after readyRead. */
+  if (!has_read_room (self))
     {
       priv->read_paused = TRUE;
       update_interest (self);
     }
 
   qsock_iodevice_emit_ready_read (device);
+  if (priv->read_paused && priv->fd >= 0 && priv->state == QSOCK_SOCKET_STATE_CONNECTED &&
+      has_read_room (self))
+    {
+      priv->read_paused = FALSE;
+      update_interest (self);
+    }
   return TRUE;
 }
 
@@ -1030,6 +1048,20 @@ handle_ready (QSockAbstract *self,
   if ((ready & (G_IO_IN | G_IO_HUP | G_IO_ERR)) && priv->state == QSOCK_SOCKET_STATE_CONNECTED &&
       !priv->read_paused)
     *did_read = read_notification (self);
+  else if ((ready & G_IO_ERR) && priv->state == QSOCK_SOCKET_STATE_CONNECTED && priv->read_paused)
+    {
+      /* A reset while a full buffer pauses reading: the kernel has dropped
+       * what it held, so nothing is lost by reporting it now (the buffer
+       * stays readable, as on any remote close). */
+      int errsv = 0;
+      socklen_t len = sizeof errsv;
+
+      if (getsockopt (priv->fd, SOL_SOCKET, SO_ERROR, &errsv, &len) == 0 && errsv != 0)
+        {
+          handle_read_failure (self, errsv == ECONNRESET ? 0 : errsv);
+          return;
+        }
+    }
   if ((ready & (G_IO_OUT | G_IO_HUP | G_IO_ERR)) && priv->fd >= 0 &&
       (priv->state == QSOCK_SOCKET_STATE_CONNECTED || priv->state == QSOCK_SOCKET_STATE_CLOSING))
     *written = write_notification (self);
@@ -1100,8 +1132,9 @@ qsock_abstract_read_data (QSockIODevice *device,
   if (priv->type == QSOCK_SOCKET_TYPE_UDP)
     return read_connected_datagram (self, data, max_size);
 
-  /* The buffer was drained, or more was asked than it held: read again. */
-  if (priv->read_paused)
+  /* Bytes were taken from the buffer, or more was asked than it held: read
+   * again once there is room. */
+  if (priv->read_paused && has_read_room (self))
     {
       priv->read_paused = FALSE;
       update_interest (self);
@@ -1195,6 +1228,9 @@ qsock_abstract_close (QSockIODevice *device)
 
 /* Blocking waits: the same handlers, driven by poll() on the socket */
 
+/* How long a wait rests when poll() reports what it cannot act on. */
+#define WAIT_IDLE_US (5 * 1000)
+
 static gint64
 deadline_from_msecs (int msecs)
 {
@@ -1209,14 +1245,22 @@ time_left_us (gint64 deadline)
   return MAX (deadline - g_get_monotonic_time (), 0);
 }
 
+static gboolean
+deadline_passed (gint64 deadline)
+{
+  return deadline >= 0 && g_get_monotonic_time () >= deadline;
+}
+
 static GIOCondition
 wait_interest (QSockAbstract *self)
 {
   QSockAbstractPrivate *priv = PRIV (self);
   GIOCondition interest = 0;
 
+  /* As update_interest(): an announced datagram is not asked about again
+   * until it is read. */
   if (priv->type == QSOCK_SOCKET_TYPE_UDP)
-    return G_IO_IN;
+    return priv->datagram_pending ? 0 : G_IO_IN;
 
   if (priv->state == QSOCK_SOCKET_STATE_CONNECTED && !priv->read_paused)
     interest |= G_IO_IN;
@@ -1225,14 +1269,19 @@ wait_interest (QSockAbstract *self)
   return interest;
 }
 
-/* One round of poll() and handlers; FALSE on timeout. */
+/* One round of poll() and handlers; FALSE on timeout. Every wait loops on
+ * this and returns by its deadline: a round that passes it is a timeout
+ * unless it moved the wait on (the caller's test comes first). */
 static gboolean
 wait_round (QSockAbstract *self,
             gint64         deadline,
             gboolean      *did_read,
             gssize        *written)
 {
-  GIOCondition ready = qsock_fd_wait (PRIV (self)->fd, wait_interest (self), time_left_us (deadline));
+  QSockAbstractPrivate *priv = PRIV (self);
+  QSockSocketState state = priv->state;
+  GIOCondition ready = qsock_fd_wait (priv->fd, wait_interest (self), time_left_us (deadline));
+  gint64 left;
 
   *did_read = FALSE;
   *written = 0;
@@ -1240,7 +1289,18 @@ wait_round (QSockAbstract *self,
     return FALSE;
 
   handle_ready (self, ready, did_read, written);
-  return TRUE;
+  if (*did_read || *written != 0 || priv->state != state || priv->fd < 0)
+    return TRUE;
+
+  /* poll() reported something no handler could act on: a hang-up while a
+   * full buffer pauses reading, a datagram already announced, a spurious
+   * wakeup. Polling again at once would spin; look again a little later,
+   * and give up at the deadline. */
+  left = time_left_us (deadline);
+  if (left == 0)
+    return FALSE;
+  g_usleep (left < 0 ? WAIT_IDLE_US : MIN (left, WAIT_IDLE_US));
+  return deadline < 0 || time_left_us (deadline) > 0;
 }
 
 static void
@@ -1325,6 +1385,9 @@ qsock_abstract_wait_for_ready_read (QSockIODevice *device,
   if (!(priv->type == QSOCK_SOCKET_TYPE_UDP && priv->state == QSOCK_SOCKET_STATE_BOUND) &&
       !wait_connected_until (self, deadline))
     return FALSE;
+  /* A datagram announced and not yet read is there to read now. */
+  if (priv->type == QSOCK_SOCKET_TYPE_UDP && priv->datagram_pending)
+    return TRUE;
 
   while (priv->fd >= 0)
     {
@@ -1344,6 +1407,11 @@ qsock_abstract_wait_for_ready_read (QSockIODevice *device,
       if (written < 0 || (priv->state != QSOCK_SOCKET_STATE_CONNECTED &&
                           priv->state != QSOCK_SOCKET_STATE_BOUND))
         return FALSE;
+      if (deadline_passed (deadline))
+        {
+          timed_out (self);
+          return FALSE;
+        }
     }
   return FALSE;
 }
@@ -1381,6 +1449,11 @@ qsock_abstract_wait_for_bytes_written (QSockIODevice *device,
         return TRUE;
       if (written < 0 || priv->state == QSOCK_SOCKET_STATE_UNCONNECTED)
         return FALSE;
+      if (deadline_passed (deadline))
+        {
+          timed_out (self);
+          return FALSE;
+        }
     }
   return FALSE;
 }
@@ -2561,7 +2634,8 @@ qsock_abstract_wait_for_disconnected (QSockAbstract *self,
 
       /* A full read buffer cannot tell us about the close: read on anyway
        * would break the limit, so only writes and hang-ups are watched. */
-      if (!wait_round (self, deadline, &did_read, &written))
+      if (!wait_round (self, deadline, &did_read, &written) ||
+          (priv->state != QSOCK_SOCKET_STATE_UNCONNECTED && deadline_passed (deadline)))
         {
           timed_out (self);
           return FALSE;

@@ -770,9 +770,13 @@ finish_read (QSockIODevice *self,
         return taken > 0 ? taken : -1;
       if (more > 0 && PRIV (self)->transaction_started)
         {
-          /* A subclass that hands out bytes directly bypasses the buffer;
-           * a transaction could not roll those back. Ours never do. */
-          g_warn_if_reached ();
+          QSockIODevicePrivate *priv = PRIV (self);
+
+          /* Bytes handed out directly (a connected UDP socket's datagram)
+           * bypass the buffer; inside a transaction they are kept in it,
+           * as QIODevice does, so that a rollback gives them back. */
+          qsock_buffer_append (priv->read_buffer, data + taken, (gsize) more);
+          priv->transaction_pos += (gsize) more;
         }
       return taken + more;
     }
