@@ -59,9 +59,15 @@ void          fuzz_fail        (const char *file,
 
 /* Call from LLVMFuzzerInitialize(): re-executes with G_SLICE=always-malloc
  * if it is not set (ASan cannot see objects freed into GSlice), makes
- * criticals fatal, silences debug output and counts warnings. */
+ * criticals and errors abort, silences debug output and counts warnings. */
 void          fuzz_init        (int    *argc,
                                 char ***argv);
+
+/* Between fuzz_allow_criticals (TRUE) and (FALSE), criticals (a failed
+ * g_return_if_fail(), for calls that are misuse by contract) are counted
+ * instead of fatal. */
+void          fuzz_allow_criticals (gboolean allowed);
+guint         fuzz_take_criticals  (void);
 
 /* The number of warnings logged since the last call; the last one's text
  * is in fuzz_last_warning(). */
