@@ -94,6 +94,7 @@ typedef struct
   guint             next_candidate;
   guint16           connect_port;
   GCancellable     *lookup_cancellable;
+  GSource          *lookup_start;     /* the lookup, not begun yet */
   GSource          *connect_timer;
   QSockSocketError  candidate_error;
   const char       *candidate_message;
@@ -282,6 +283,11 @@ stop_connect_timer (QSockAbstractPrivate *priv)
 static void
 cancel_lookup (QSockAbstractPrivate *priv)
 {
+  if (priv->lookup_start != NULL)
+    {
+      g_source_destroy (priv->lookup_start);
+      g_clear_pointer (&priv->lookup_start, g_source_unref);
+    }
   if (priv->lookup_cancellable == NULL)
     return;
   g_cancellable_cancel (priv->lookup_cancellable);
@@ -921,6 +927,20 @@ on_lookup_done (GObject      *source,
   g_resolver_free_addresses (addresses);
 }
 
+static gboolean
+begin_lookup (gpointer user_data)
+{
+  QSockAbstract *self = user_data;
+  QSockAbstractPrivate *priv = PRIV (self);
+
+  g_clear_pointer (&priv->lookup_start, g_source_unref);
+  priv->lookup_cancellable = g_cancellable_new ();
+  g_main_context_push_thread_default (priv->context);
+  qsock_resolve_async (priv->peer_name, priv->lookup_cancellable, on_lookup_done, self);
+  g_main_context_pop_thread_default (priv->context);
+  return G_SOURCE_REMOVE;
+}
+
 static void
 start_lookup (QSockAbstract *self,
               const char    *host_name)
@@ -936,10 +956,15 @@ start_lookup (QSockAbstract *self,
       return;
     }
 
-  priv->lookup_cancellable = g_cancellable_new ();
-  g_main_context_push_thread_default (priv->context);
-  qsock_resolve_async (host_name, priv->lookup_cancellable, on_lookup_done, self);
-  g_main_context_pop_thread_default (priv->context);
+  /* The lookup begins from the socket's main context, not here: a thread
+   * that only blocks (wait_for_connected() resolves in place) never runs
+   * that context, and a lookup begun now would be done twice and leave its
+   * cancelled result queued there for good. */
+  priv->lookup_start = g_idle_source_new ();
+  g_source_set_name (priv->lookup_start, "[qsock] host lookup");
+  g_source_set_priority (priv->lookup_start, G_PRIORITY_DEFAULT);
+  g_source_set_callback (priv->lookup_start, begin_lookup, self, NULL);
+  g_source_attach (priv->lookup_start, priv->context);
 }
 
 /* Disconnecting: Qt's disconnectFromHost() */

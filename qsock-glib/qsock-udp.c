@@ -255,6 +255,23 @@ qsock_udp_pending_datagram_size (QSockUdp *self)
   return n >= 0 ? n : -1;
 }
 
+/* The bytes to allocate for the next datagram when the caller takes at most
+ * @max_size (-1: all of it): never more than the datagram holds, however
+ * large @max_size is (2^40 must not reach g_malloc()). Only this object
+ * reads its descriptor, so the datagram measured is the one received. */
+static gint64
+room_for_next (QSockUdp *self,
+               gint64    max_size)
+{
+  gint64 pending = qsock_udp_pending_datagram_size (self);
+
+  if (pending < 0)
+    return MAX (max_size, 0) > 0 ? 1 : 0;
+  if (max_size < 0)
+    return pending;
+  return MIN (max_size, pending);
+}
+
 /* Reads one datagram into @data (truncating), with the sender and, when
  * @datagram is given, the control data. Returns the bytes stored or -1
  * (the error emitted). */
@@ -428,9 +445,7 @@ qsock_udp_read_datagram_bytes (QSockUdp      *self,
   if (!check_bound (self, "readDatagram"))
     return NULL;
 
-  if (max_size < 0)
-    max_size = MAX (qsock_udp_pending_datagram_size (self), 0);
-
+  max_size = room_for_next (self, max_size);
   data = g_malloc (MAX (max_size, 1));
   n = receive_one (self, data, (gsize) max_size, address, port, NULL);
   if (n < 0)
@@ -470,13 +485,10 @@ qsock_udp_receive_datagram (QSockUdp *self,
   if (!check_bound (self, "receiveDatagram"))
     return g_steal_pointer (&datagram);
 
-  if (max_size < 0)
-    {
-      max_size = qsock_udp_pending_datagram_size (self);
-      if (max_size < 0)
-        return g_steal_pointer (&datagram);
-    }
+  if (max_size < 0 && qsock_udp_pending_datagram_size (self) < 0)
+    return g_steal_pointer (&datagram);
 
+  max_size = room_for_next (self, max_size);
   data = g_malloc (MAX (max_size, 1));
   n = receive_one (self, data, (gsize) max_size, NULL, NULL, datagram);
   if (n < 0)
