@@ -444,7 +444,10 @@ access_mode (QSockLocalServerOptions options)
 
 /* Binds @fd at @full with exactly @mode: made in a private directory,
  * chmod-ed there, then hard-linked into place (link(), unlike rename(),
- * refuses to replace an existing file). Returns 0 or an errno. */
+ * refuses to replace an existing file). When the staging path would not fit
+ * in sun_path though @full does (a long directory), the socket is bound
+ * through /proc/self/fd/N/s, N being the private directory: the kernel
+ * resolves that short path to the same place. Returns 0 or an errno. */
 static int
 bind_with_mode (int         fd,
                 const char *full,
@@ -453,8 +456,10 @@ bind_with_mode (int         fd,
   g_autofree char *dir = g_path_get_dirname (full);
   g_autofree char *private_dir = g_build_filename (dir, ".qsock-XXXXXX", NULL);
   g_autofree char *staging = NULL;
+  g_autofree char *via_proc = NULL;
   struct sockaddr_un addr;
   socklen_t len;
+  int dirfd = -1;
   int errsv = 0;
 
   if (g_mkdtemp_full (private_dir, 0700) == NULL)
@@ -462,6 +467,16 @@ bind_with_mode (int         fd,
 
   staging = g_build_filename (private_dir, "s", NULL);
   len = qsock_local_sockaddr (staging, FALSE, &addr);
+  if (len == 0)
+    {
+      dirfd = open (private_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+      if (dirfd >= 0)
+        {
+          via_proc = g_strdup_printf ("/proc/self/fd/%d/s", dirfd);
+          len = qsock_local_sockaddr (via_proc, FALSE, &addr);
+        }
+    }
+
   if (len == 0)
     errsv = ENAMETOOLONG;
   else if (bind (fd, (struct sockaddr *) &addr, len) != 0 ||
@@ -471,6 +486,8 @@ bind_with_mode (int         fd,
 
   unlink (staging);
   rmdir (private_dir);
+  if (dirfd >= 0)
+    close (dirfd);
   return errsv;
 }
 
