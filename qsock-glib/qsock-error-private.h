@@ -41,6 +41,7 @@ typedef enum {
   QSOCK_MSG_OUT_OF_RESOURCES,
   QSOCK_MSG_NO_DATAGRAM,
   QSOCK_MSG_NO_DESTINATION,
+  QSOCK_MSG_INVALID_SIZE,
 } QSockMessage;
 
 void             qsock_ensure_i18n      (void);

@@ -76,6 +76,8 @@ qsock_message (QSockMessage id)
       return _("No datagram available for reading");
     case QSOCK_MSG_NO_DESTINATION:
       return _("The datagram has no destination and the socket is not connected");
+    case QSOCK_MSG_INVALID_SIZE:
+      return _("The requested size is not valid");
     case QSOCK_MSG_UNKNOWN:
     default:
       return _("Unknown error");

@@ -1584,7 +1584,8 @@ read_line_step (gpointer self,
  * blocking, then reads it as qsock_iodevice_read_line_bytes(). When the
  * connection ends first, the rest of the data is the result (empty at the
  * end of the stream). Cancelling consumes nothing. One read at a time: a
- * second call while one is pending fails with %G_IO_ERROR_PENDING.
+ * second call while one is pending fails with %G_IO_ERROR_PENDING. A
+ * @max_size of 1 or below 0 fails with %G_IO_ERROR_INVALID_ARGUMENT.
  *
  * Since: 1.0
  */
@@ -1596,7 +1597,16 @@ qsock_iodevice_read_line_async (QSockIODevice       *self,
                                 gpointer             user_data)
 {
   g_return_if_fail (QSOCK_IS_IODEVICE (self));
-  g_return_if_fail (max_size == 0 || max_size >= 2);
+
+  /* A script's bad number is its data, not a programming error: report it
+   * through the callback, as GIO does, rather than never calling back. */
+  if (max_size != 0 && max_size < 2)
+    {
+      g_task_report_new_error (self, callback, user_data, qsock_iodevice_read_line_async,
+                               G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "%s",
+                               qsock_message (QSOCK_MSG_INVALID_SIZE));
+      return;
+    }
 
   qsock_async_start (self, "qsock_iodevice_read_async", cancellable, callback, user_data,
                      qsock_iodevice_read_line_async, g_memdup2 (&max_size, sizeof max_size), g_free,
@@ -1658,7 +1668,8 @@ read_exactly_step (gpointer self,
  * ends first it fails with %QSOCK_SOCKET_ERROR_REMOTE_HOST_CLOSED and
  * consumes nothing; so does cancelling. A read buffer limit smaller than
  * @size can never be met: that fails at once with
- * %QSOCK_SOCKET_ERROR_OPERATION.
+ * %QSOCK_SOCKET_ERROR_OPERATION; a negative @size with
+ * %G_IO_ERROR_INVALID_ARGUMENT.
  *
  * Since: 1.0
  */
@@ -1672,7 +1683,14 @@ qsock_iodevice_read_exactly_async (QSockIODevice       *self,
   gint64 limit = 0;
 
   g_return_if_fail (QSOCK_IS_IODEVICE (self));
-  g_return_if_fail (size >= 0);
+
+  if (size < 0)
+    {
+      g_task_report_new_error (self, callback, user_data, qsock_iodevice_read_exactly_async,
+                               G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "%s",
+                               qsock_message (QSOCK_MSG_INVALID_SIZE));
+      return;
+    }
 
   if (g_object_class_find_property (G_OBJECT_GET_CLASS (self), "read-buffer-size") != NULL)
     g_object_get (self, "read-buffer-size", &limit, NULL);

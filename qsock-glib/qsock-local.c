@@ -1210,7 +1210,12 @@ qsock_local_set_socket_descriptor (QSockLocal           *self,
   self->state = state;
   if (!qsock_abstract_set_socket_descriptor (self->inner, fd, (QSockSocketState) state, mode))
     {
+      /* Qt reports UnsupportedSocketOperationError with "Unknown error" and
+       * keeps the state it took; we say what was wrong and keep ours. */
       self->state = previous;
+      set_error (self, QSOCK_LOCAL_SOCKET_ERROR_UNSUPPORTED_SOCKET_OPERATION,
+                 "QLocalSocket::setSocketDescriptor",
+                 qsock_iodevice_get_error_string (QSOCK_IODEVICE (self->inner)));
       return FALSE;
     }
   if (previous != state)

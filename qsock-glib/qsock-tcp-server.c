@@ -818,6 +818,19 @@ qsock_tcp_server_get_error_string (QSockTcpServer *self)
   return priv->error_string != NULL ? priv->error_string : "";
 }
 
+static gboolean
+is_tcp_listener (int           fd,
+                 GSocketFamily family,
+                 int           type)
+{
+  int listening = 0;
+  socklen_t len = sizeof listening;
+
+  return type == SOCK_STREAM &&
+         (family == G_SOCKET_FAMILY_IPV4 || family == G_SOCKET_FAMILY_IPV6) &&
+         getsockopt (fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) == 0 && listening;
+}
+
 /**
  * qsock_tcp_server_set_socket_descriptor:
  * @self: a #QSockTcpServer
@@ -827,7 +840,9 @@ qsock_tcp_server_get_error_string (QSockTcpServer *self)
  * systemd), as Qt's `QTcpServer::setSocketDescriptor()`.
  *
  * Returns: %TRUE on success; %FALSE with
- *   %QSOCK_SOCKET_ERROR_UNSUPPORTED_SOCKET_OPERATION if @fd is not a socket
+ *   %QSOCK_SOCKET_ERROR_UNSUPPORTED_SOCKET_OPERATION if @fd is not a
+ *   listening TCP socket (Qt takes UDP, Unix and unlistening sockets too,
+ *   then never accepts); @fd then stays the caller's
  *
  * Since: 1.0
  */
@@ -850,6 +865,15 @@ qsock_tcp_server_set_socket_descriptor (QSockTcpServer *self,
     {
       set_error (self, QSOCK_SOCKET_ERROR_UNSUPPORTED_SOCKET_OPERATION,
                  qsock_message (QSOCK_MSG_INVALID_DESCRIPTOR));
+      return FALSE;
+    }
+
+  /* Qt takes any socket and reports it listening; a UDP, Unix or
+   * unlistening one would then never accept, so it is refused here. */
+  if (!is_tcp_listener (fd, family, type))
+    {
+      set_error (self, QSOCK_SOCKET_ERROR_UNSUPPORTED_SOCKET_OPERATION,
+                 qsock_message (QSOCK_MSG_UNSUPPORTED));
       return FALSE;
     }
 

@@ -2390,8 +2390,10 @@ test_descriptor_invalid (Pair          *f,
   g_assert_cmpint (qsock_local_get_state (fresh), ==, UNCONNECTED);
   g_assert_false (qsock_iodevice_is_open (DEV (fresh)));
   g_assert_cmpint (qsock_local_get_socket_descriptor (fresh), ==, -1);
-  /* Nothing, the error included: Qt sets none here either. */
-  g_assert_cmpint (qsock_local_get_error (fresh), ==, QSOCK_LOCAL_SOCKET_ERROR_UNKNOWN_SOCKET);
+  /* But the error says why, with Qt's code (Qt's text is "Unknown error"). */
+  g_assert_cmpint (qsock_local_get_error (fresh), ==, QSOCK_LOCAL_SOCKET_ERROR_UNSUPPORTED_SOCKET_OPERATION);
+  g_assert_cmpstr (qsock_iodevice_get_error_string (DEV (fresh)), ==,
+                   "QLocalSocket::setSocketDescriptor: Invalid socket descriptor");
 
   /* Not even to a connected socket. */
   TU_REC_CALL (rec, ok = qsock_local_set_socket_descriptor (sock, -5, CONNECTED, RW));

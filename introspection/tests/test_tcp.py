@@ -100,6 +100,19 @@ class TcpTest(unittest.TestCase):
         self.assertEqual(sock.get_error(), QSock.SocketError.REMOTE_HOST_CLOSED)
         self.assertEqual(sock.get_error_string(), 'The remote host closed the connection')
 
+    def test_nul_in_names_is_refused(self):
+        # Through the GIR a C string would end at the NUL and the socket
+        # would connect to "127.0.0.1" instead of failing.
+        sock = QSock.Tcp.new()
+        with self.assertRaises(ValueError):
+            sock.connect_to_host('127.0.0.1\0evil', 1)
+        self.assertEqual(sock.get_state(), QSock.SocketState.UNCONNECTED)
+        local = QSock.Local.new()
+        with self.assertRaises(ValueError):
+            local.connect_to_server('a\0b')
+        with self.assertRaises(ValueError):
+            QSock.LocalServer.new().listen('a\0b')
+
     def test_refused(self):
         self.listener.close()
         sock = QSock.Tcp()

@@ -12,6 +12,14 @@ QSock = get_introspection_module('QSock')
 __all__ = []
 
 
+def _check_name(name, what):
+    # A C string ends at the first NUL: "127.0.0.1\0evil" would silently
+    # become "127.0.0.1". Refuse it instead of connecting somewhere else.
+    if isinstance(name, str) and '\0' in name:
+        raise ValueError('%s contains a NUL character' % what)
+    return name
+
+
 def _to_bytes(value):
     if value is None:
         return b''
@@ -46,6 +54,7 @@ class Abstract(QSock.Abstract):
     def connect_to_host(self, host_name, port,
                         mode=QSock.OpenMode.READ_WRITE,
                         protocol=QSock.NetworkLayerProtocol.ANY_IP):
+        _check_name(host_name, 'host name')
         return QSock.Abstract.connect_to_host(self, host_name, port, mode, protocol)
 
     def connect_to_address(self, address, port, mode=QSock.OpenMode.READ_WRITE):
@@ -119,7 +128,12 @@ __all__.append('Datagram')
 
 class Local(QSock.Local):
     def connect_to_server(self, name=None, mode=QSock.OpenMode.READ_WRITE):
+        _check_name(name, 'server name')
         return QSock.Local.connect_to_server(self, name, mode)
+
+    def set_server_name(self, name):
+        _check_name(name, 'server name')
+        return QSock.Local.set_server_name(self, name)
 
     def wait_for_connected(self, msecs=30000):
         return QSock.Local.wait_for_connected(self, msecs)
@@ -136,6 +150,10 @@ __all__.append('Local')
 
 
 class LocalServer(QSock.LocalServer):
+    def listen(self, name):
+        _check_name(name, 'server name')
+        return QSock.LocalServer.listen(self, name)
+
     def wait_for_new_connection(self, msecs=0):
         return QSock.LocalServer.wait_for_new_connection(self, msecs)
 
