@@ -36,8 +36,13 @@
  * Beside the matrix: the Python pattern (a container holds the only
  * reference and the disconnected handler removes the socket from it), a
  * pending read_line_async()/read_exactly_async() holding the only
- * reference while the peer closes, and handlers in the flush pass that
- * release OTHER sockets with queued writes.
+ * reference while the peer closes, handlers in the flush pass that release
+ * OTHER sockets with queued writes, and ready-read handlers that release
+ * OTHER sockets whose input is in the same dispatch batch (both with the
+ * epoll backend and with QSOCK_DISPATCH=gsource).
+ *
+ * QIODevice's channel-ready-read / channel-bytes-written have no
+ * counterpart in this library, so they are not in the matrix.
  *
  * Each case runs in a child process of its own (the parent re-executes this
  * binary with -p), so one crash cannot hide the others, and G_SLICE is
@@ -1366,6 +1371,7 @@ run_async (gconstpointer data)
                                        on_read_done, &ar);
   /* The pending operation now holds the only reference. */
   g_object_unref (w.obj);
+  g_assert_nonnull (w.weak);
 
   if (ac->trigger == T_PEER_OPEN)
     {
@@ -1413,8 +1419,11 @@ run_async (gconstpointer data)
 }
 
 /* ======================================================================
- * The flush pass: a bytes-written handler releases OTHER sockets that
- * still have writes queued
+ * One dispatch pass, several sockets: the flush pass (a bytes-written
+ * handler releases OTHER sockets that still have writes queued) and the
+ * readiness batch (a ready-read handler releases OTHER sockets whose input
+ * is in the same batch); with the epoll backend and with
+ * QSOCK_DISPATCH=gsource
  * ====================================================================== */
 
 #define N_FLUSH 4
@@ -1429,6 +1438,8 @@ typedef struct
 {
   Kind      kind;       /* K_TCP_CLIENT, K_LOCAL_CLIENT or K_TCP_ACCEPTED */
   FlushMode mode;
+  gboolean  reading;    /* ready-read after the peers wrote, not bytes-written */
+  gboolean  gsource;    /* the portable backend */
 } FlushCase;
 
 typedef struct
@@ -1441,9 +1452,8 @@ typedef struct
 } Flush;
 
 static void
-on_flush_bytes_written (GObject *obj,
-                        gint64   bytes,
-                        gpointer data)
+on_batch_signal (GObject *obj,
+                 gpointer data)
 {
   Flush *f = data;
   int self = -1;
@@ -1482,11 +1492,23 @@ on_flush_bytes_written (GObject *obj,
 }
 
 static void
+on_flush_bytes_written (GObject *obj,
+                        gint64   bytes,
+                        gpointer data)
+{
+  on_batch_signal (obj, data);
+}
+
+static void
 run_flush (gconstpointer data)
 {
   const FlushCase *fc = data;
   Flush f = { .fc = fc, .first = -1 };
   char payload[100];
+
+  /* This child's first watch is made below, so the backend is ours. */
+  if (fc->gsource)
+    g_setenv ("QSOCK_DISPATCH", "gsource", TRUE);
 
   memset (payload, 'f', sizeof payload);
   for (int i = 0; i < N_FLUSH; i++)
@@ -1496,14 +1518,20 @@ run_flush (gconstpointer data)
       /* Unref modes hand every reference to the handler. */
       f.worlds[i].owned = fc->mode == FLUSH_UNREF_OTHERS || fc->mode == FLUSH_UNREF_ALL
                           ? NULL : f.worlds[i].obj;
-      g_signal_connect (f.worlds[i].obj, "bytes-written",
-                        G_CALLBACK (on_flush_bytes_written), &f);
+      if (fc->reading)
+        g_signal_connect (f.worlds[i].obj, "ready-read", G_CALLBACK (on_batch_signal), &f);
+      else
+        g_signal_connect (f.worlds[i].obj, "bytes-written",
+                          G_CALLBACK (on_flush_bytes_written), &f);
     }
   the_world = NULL;
 
-  /* All queued before the loop runs: one flush pass writes them all. */
+  /* All before the loop runs: one pass finds them all. */
   for (int i = 0; i < N_FLUSH; i++)
-    qsock_iodevice_write (QSOCK_IODEVICE (f.worlds[i].obj), payload, sizeof payload);
+    if (fc->reading)
+      tu_write_all (f.worlds[i].peer_fd, payload, sizeof payload);
+    else
+      qsock_iodevice_write (QSOCK_IODEVICE (f.worlds[i].obj), payload, sizeof payload);
 
   TU_RUN_UNTIL (f.runs > 0, GUARD_MS);
   g_assert_cmpint (f.first, >=, 0);
@@ -1513,7 +1541,19 @@ run_flush (gconstpointer data)
       World *w = &f.worlds[i];
       gboolean released = i != f.first || fc->mode == FLUSH_UNREF_ALL;
 
-      if (!released)
+      if (!released && fc->reading)
+        {
+          /* The survivor has its bytes. */
+          g_autoptr(GBytes) got = NULL;
+
+          TU_RUN_UNTIL (qsock_iodevice_bytes_available (QSOCK_IODEVICE (w->weak)) ==
+                        (gint64) sizeof payload, GUARD_MS);
+          got = qsock_iodevice_read_all (QSOCK_IODEVICE (w->weak));
+          g_assert_cmpmem (g_bytes_get_data (got, NULL), g_bytes_get_size (got),
+                           payload, sizeof payload);
+          g_assert_cmpint (world_state (w), ==, CON);
+        }
+      else if (!released)
         {
           /* The survivor's bytes arrive in full. */
           char got[sizeof payload];
@@ -1848,7 +1888,7 @@ add_extras (void)
     { K_UDP_CONNECTED, T_DISCONNECT },
   };
   static AsyncCase asyncs[4 * 2 * 3];
-  static FlushCase flushes[3 * 4];
+  static FlushCase flushes[3 * 4 * 2 * 2];
   static const Kind stream_kinds[] = { K_TCP_CLIENT, K_TCP_ACCEPTED, K_LOCAL_CLIENT, K_LOCAL_ACCEPTED };
   static const Trigger async_triggers[] = { T_PEER_OPEN, T_PEER_CLOSE, T_PEER_RESET };
   static const Kind flush_kinds[] = { K_TCP_CLIENT, K_TCP_ACCEPTED, K_LOCAL_CLIENT };
@@ -1875,17 +1915,23 @@ add_extras (void)
         }
 
   n = 0;
-  for (gsize k = 0; k < G_N_ELEMENTS (flush_kinds); k++)
-    for (int m = FLUSH_UNREF_OTHERS; m <= FLUSH_CLOSE_OTHERS; m++)
-      {
-        FlushCase *fc = &flushes[n++];
+  for (int reading = 0; reading <= 1; reading++)
+    for (int gsource = 0; gsource <= 1; gsource++)
+      for (gsize k = 0; k < G_N_ELEMENTS (flush_kinds); k++)
+        for (int m = FLUSH_UNREF_OTHERS; m <= FLUSH_CLOSE_OTHERS; m++)
+          {
+            FlushCase *fc = &flushes[n++];
 
-        fc->kind = flush_kinds[k];
-        fc->mode = m;
-        add_entry (g_strdup_printf ("/lifecycle/flush-pass/%s/%s", kind_names[fc->kind],
-                                    flush_mode_names[m]),
-                   run_flush, fc);
-      }
+            fc->kind = flush_kinds[k];
+            fc->mode = m;
+            fc->reading = reading;
+            fc->gsource = gsource;
+            add_entry (g_strdup_printf ("/lifecycle/%s/%s/%s/%s",
+                                        reading ? "read-batch" : "flush-pass",
+                                        gsource ? "gsource" : "epoll",
+                                        kind_names[fc->kind], flush_mode_names[m]),
+                       run_flush, fc);
+          }
 }
 
 int
