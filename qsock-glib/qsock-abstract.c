@@ -181,8 +181,11 @@ qsock_abstract_set_error_and_emit (QSockAbstract   *self,
                                    QSockSocketError code,
                                    const char      *message)
 {
+  /* notify::error may drop the last reference before error-occurred. */
+  qsock_iodevice_hold (self);
   qsock_abstract_set_error (self, code, message);
   g_signal_emit (self, signals[ERROR_OCCURRED], 0, code);
+  qsock_iodevice_release (self);
 }
 
 static void
@@ -1132,10 +1135,14 @@ read_connected_datagram (QSockAbstract *self,
 
       /* Qt records the error (an ICMP refusal, say) and drops the socket;
        * it assigns the state without stateChanged(), which we do not copy:
-       * the state property and its signal never disagree here. */
+       * the state property and its signal never disagree here. Inside a
+       * read() that the caller holds no reference across: the callers in
+       * qsock-iodevice.c return at once on -1. */
+      qsock_iodevice_hold (self);
       qsock_abstract_set_error (self, code, message);
       reset_socket_layer (self);
       set_state (self, QSOCK_SOCKET_STATE_UNCONNECTED);
+      qsock_iodevice_release (self);
       return -1;
     }
 

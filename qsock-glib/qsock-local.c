@@ -494,7 +494,9 @@ qsock_local_close (QSockIODevice *device)
 
   g_object_ref (self);
   QSOCK_IODEVICE_CLASS (qsock_local_parent_class)->close (device);
-  if (self->state == QSOCK_LOCAL_SOCKET_STATE_CONNECTING && self->connecting_fd >= 0)
+  /* Also from a state-changed (CONNECTING) handler, before the socket is
+   * made: the attempt is given up either way. */
+  if (self->state == QSOCK_LOCAL_SOCKET_STATE_CONNECTING)
     connect_failed (self, QSOCK_LOCAL_SOCKET_ERROR_UNKNOWN_SOCKET);
   else
     qsock_iodevice_close (QSOCK_IODEVICE (self->inner));
@@ -896,6 +898,19 @@ qsock_local_disconnect_from_server (QSockLocal *self)
 {
   g_return_if_fail (QSOCK_IS_LOCAL (self));
 
+  /* Still connecting (a backlog wait, or a state-changed handler before
+   * the socket is made): nothing is queued yet, so the attempt just ends.
+   * Qt carries on connecting here; honouring the call is what callers
+   * mean by it. */
+  if (self->state == QSOCK_LOCAL_SOCKET_STATE_CONNECTING)
+    {
+      g_autoptr(QSockHold) keep = qsock_iodevice_hold (self);
+
+      stop_connecting (self);
+      set_names (self, NULL, NULL);
+      set_state (self, QSOCK_LOCAL_SOCKET_STATE_UNCONNECTED);
+      return;
+    }
   qsock_abstract_disconnect_from_host (self->inner);
 }
 
@@ -917,7 +932,7 @@ qsock_local_abort (QSockLocal *self)
   g_return_if_fail (QSOCK_IS_LOCAL (self));
 
   keep = g_object_ref (self);
-  if (self->connecting_fd >= 0)
+  if (self->state == QSOCK_LOCAL_SOCKET_STATE_CONNECTING)
     connect_failed (self, QSOCK_LOCAL_SOCKET_ERROR_UNKNOWN_SOCKET);
   qsock_abstract_abort (self->inner);
   QSOCK_IODEVICE_CLASS (qsock_local_parent_class)->close (QSOCK_IODEVICE (self));
@@ -1199,9 +1214,12 @@ qsock_local_set_socket_descriptor (QSockLocal           *self,
                                    QSockOpenMode         mode)
 {
   QSockLocalSocketState previous;
+  g_autoptr(QSockHold) keep = NULL;
 
   g_return_val_if_fail (QSOCK_IS_LOCAL (self), FALSE);
 
+  /* The inner socket's state-changed reaches our handlers inside the call. */
+  keep = qsock_iodevice_hold (self);
   stop_connecting (self);
 
   /* Qt takes the state without stateChanged(), then hands the descriptor
