@@ -88,6 +88,8 @@ operation_deliver (Operation *op)
     }
 }
 
+static void operation_cancel (Operation *op);
+
 static void
 operation_run (Operation *op)
 {
@@ -96,6 +98,17 @@ operation_run (Operation *op)
   if (op->finished)
     return;
   g_object_ref (task);
+  /* GIO's rule: an operation cancelled before it completes reports
+   * G_IO_ERROR_CANCELLED, even when what it waited for is there now (a
+   * connect that finished, a line that arrived); the bytes stay in the
+   * buffer for the next read. Cancelled after its result was taken, the
+   * result stands. */
+  if (g_cancellable_is_cancelled (g_task_get_cancellable (task)))
+    {
+      operation_cancel (op);
+      g_object_unref (task);
+      return;
+    }
   if (op->step (op->object, task))
     {
       operation_finish (op);
@@ -156,23 +169,30 @@ on_signal_marshal (GClosure     *closure,
   operation_run (closure->data);
 }
 
+/* Ends @op as cancelled, in the task's context: G_IO_ERROR_CANCELLED, and
+ * the object's on_cancel (a connect gives up); nothing is consumed. */
+static void
+operation_cancel (Operation *op)
+{
+  GObject *object = op->object;
+
+  g_object_ref (object);
+  operation_finish (op);
+  g_task_return_error_if_cancelled (op->task);
+  if (op->on_cancel != NULL)
+    op->on_cancel (object);
+  g_object_unref (object);
+}
+
 static gboolean
 on_cancelled_idle (gpointer data)
 {
   GTask *task = data;
   Operation *op = operation_of (task);
-  GObject *object = op->object;
 
   /* Completed meanwhile: the result stands. */
-  if (op->finished)
-    return G_SOURCE_REMOVE;
-
-  g_object_ref (object);
-  operation_finish (op);
-  g_task_return_error_if_cancelled (task);
-  if (op->on_cancel != NULL)
-    op->on_cancel (object);
-  g_object_unref (object);
+  if (!op->finished)
+    operation_cancel (op);
   return G_SOURCE_REMOVE;
 }
 
@@ -226,8 +246,8 @@ qsock_async_start (gpointer             self,
 
   g_task_set_source_tag (task, source_tag);
   g_task_set_name (task, kind);
-  /* The result says what happened: an operation that completed before the
-   * cancellation was seen in its context succeeded, and the object shows it. */
+  /* Cancellation is checked in the object's context before each step (see
+   * operation_run()); a result taken before it stands. */
   g_task_set_check_cancellable (task, FALSE);
   if (task_data != NULL)
     g_task_set_task_data (task, task_data, task_data_free);

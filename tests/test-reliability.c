@@ -680,6 +680,111 @@ test_read_buffer_partial_handler_local (void)
   close (peer);
 }
 
+/* ---- cancelling async calls reports G_IO_ERROR_CANCELLED (issue 14) -- */
+
+typedef struct
+{
+  gboolean  done;
+  gboolean  ok;
+  GBytes   *bytes;
+  GError   *error;
+} AsyncResult;
+
+static void
+on_connect_done (GObject *source, GAsyncResult *result, gpointer data)
+{
+  AsyncResult *ar = data;
+
+  ar->ok = qsock_abstract_connect_to_host_finish (QSOCK_ABSTRACT (source), result, &ar->error);
+  ar->done = TRUE;
+}
+
+static void
+on_read_line_done (GObject *source, GAsyncResult *result, gpointer data)
+{
+  AsyncResult *ar = data;
+
+  ar->bytes = qsock_iodevice_read_line_finish (QSOCK_IODEVICE (source), result, &ar->error);
+  ar->done = TRUE;
+}
+
+static void
+test_cancel_connect_that_completes (void)
+{
+  guint16 port;
+  int lfd = tu_listen (AF_INET, 8, &port);
+
+  /* Loopback finishes the handshake in the kernel at once: the connect is
+   * complete by the time the loop looks, and still it is cancelled. */
+  for (guint i = 0; i < 20; i++)
+    {
+      g_autoptr(QSockTcp) sock = qsock_tcp_new ();
+      g_autoptr(GCancellable) cancel = g_cancellable_new ();
+      AsyncResult ar = { 0 };
+
+      qsock_abstract_connect_to_host_async (AS (sock), "127.0.0.1", port, RW, ANY_IP,
+                                            cancel, on_connect_done, &ar);
+      g_usleep (2000);
+      g_cancellable_cancel (cancel);
+      TU_RUN_UNTIL (ar.done, 5000);
+      g_assert_error (ar.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+      g_assert_false (ar.ok);
+      g_assert_cmpint (qsock_abstract_get_state (AS (sock)), ==, QSOCK_SOCKET_STATE_UNCONNECTED);
+      g_clear_error (&ar.error);
+      close (tu_accept (lfd, 5000));
+    }
+  close (lfd);
+}
+
+static gpointer
+cancel_in_thread (gpointer data)
+{
+  g_cancellable_cancel (data);
+  return NULL;
+}
+
+static void
+check_cancel_read_line (gboolean from_thread)
+{
+  int peer;
+  g_autoptr(QSockTcp) sock = tu_connected_pair (&peer);
+  g_autoptr(GCancellable) cancel = g_cancellable_new ();
+  g_autoptr(GBytes) line = NULL;
+  AsyncResult ar = { 0 };
+
+  qsock_iodevice_read_line_async (DEV (sock), 0, cancel, on_read_line_done, &ar);
+  tu_write_all (peer, "line\n", 5);
+  g_assert_true (tu_wait_readable (qsock_abstract_get_socket_descriptor (AS (sock)), 5000));
+  if (from_thread)
+    g_thread_join (g_thread_new ("cancel", cancel_in_thread, cancel));
+  else
+    g_cancellable_cancel (cancel);
+
+  /* The line arrives in the same iteration as the cancellation is seen. */
+  TU_RUN_UNTIL (ar.done, 5000);
+  g_assert_error (ar.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_null (ar.bytes);
+  g_clear_error (&ar.error);
+
+  /* Nothing was consumed. */
+  TU_RUN_UNTIL (qsock_iodevice_can_read_line (DEV (sock)), 5000);
+  line = qsock_iodevice_read_line_bytes (DEV (sock), 0);
+  g_assert_cmpmem (g_bytes_get_data (line, NULL), g_bytes_get_size (line), "line\n", 5);
+  close (peer);
+}
+
+static void
+test_cancel_read_line_with_data_there (void)
+{
+  check_cancel_read_line (FALSE);
+}
+
+static void
+test_cancel_read_line_from_thread (void)
+{
+  check_cancel_read_line (TRUE);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -717,6 +822,10 @@ main (int argc, char **argv)
   g_test_add_func ("/reliability/tcp-server-refuses-non-listeners", test_tcp_server_refuses_non_listeners);
   g_test_add_func ("/reliability/read-buffer/partial-handler/tcp", test_read_buffer_partial_handler_tcp);
   g_test_add_func ("/reliability/read-buffer/partial-handler/local", test_read_buffer_partial_handler_local);
+
+  g_test_add_func ("/reliability/cancel/connect-that-completes", test_cancel_connect_that_completes);
+  g_test_add_func ("/reliability/cancel/read-line-with-data-there", test_cancel_read_line_with_data_there);
+  g_test_add_func ("/reliability/cancel/read-line-from-thread", test_cancel_read_line_from_thread);
 
   return g_test_run ();
 }
