@@ -100,6 +100,10 @@ typedef struct
   const char       *candidate_message;
 
   guint             read_paused : 1;   /* read buffer full */
+  guint             half_close : 1;    /* the property */
+  guint             read_eof : 1;      /* half-closed: the peer's FIN came */
+  guint             write_shut : 1;    /* shutdown (SHUT_WR) done */
+  guint             shutdown_pending : 1; /* ... once the write buffer is empty */
   guint             datagram_pending : 1; /* UDP: ready-read told, not yet read */
   guint             collect_fds : 1;   /* Unix: keep SCM_RIGHTS descriptors */
   guint             write_blocked : 1; /* the kernel's send buffer was full */
@@ -125,6 +129,7 @@ enum {
   PROP_READ_BUFFER_SIZE,
   PROP_SOCKET_DESCRIPTOR,
   PROP_PAUSE_MODE,
+  PROP_HALF_CLOSE,
   N_PROPS
 };
 
@@ -312,6 +317,9 @@ reset_socket_layer (QSockAbstract *self)
   priv->read_paused = FALSE;
   priv->datagram_pending = FALSE;
   priv->write_blocked = FALSE;
+  priv->read_eof = FALSE;
+  priv->write_shut = FALSE;
+  priv->shutdown_pending = FALSE;
   if (had_fd)
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SOCKET_DESCRIPTOR]);
 }
@@ -399,7 +407,7 @@ update_interest (QSockAbstract *self)
       interest = G_IO_OUT;
       break;
     case QSOCK_SOCKET_STATE_CONNECTED:
-      if (!priv->read_paused)
+      if (!priv->read_paused && !priv->read_eof)
         interest |= G_IO_IN;
       G_GNUC_FALLTHROUGH;
     case QSOCK_SOCKET_STATE_CLOSING:
@@ -437,6 +445,32 @@ handle_read_failure (QSockAbstract *self,
 
   reset_socket_layer (self);
   disconnect_internal (self);
+}
+
+/* Half-close: the peer's FIN ends our input only. The socket stays
+ * connected and writable; once our side is shut down too, it closes. */
+static void
+end_of_input (QSockAbstract *self)
+{
+  QSockAbstractPrivate *priv = PRIV (self);
+
+  priv->read_eof = TRUE;
+  update_interest (self);
+  qsock_iodevice_emit_read_channel_finished (QSOCK_IODEVICE (self));
+  if (priv->write_shut && priv->state == QSOCK_SOCKET_STATE_CONNECTED)
+    disconnect_internal (self);
+}
+
+static void
+shut_down_writing (QSockAbstract *self)
+{
+  QSockAbstractPrivate *priv = PRIV (self);
+
+  priv->shutdown_pending = FALSE;
+  priv->write_shut = TRUE;
+  shutdown (priv->fd, SHUT_WR);
+  if (priv->read_eof && priv->state == QSOCK_SOCKET_STATE_CONNECTED)
+    disconnect_internal (self);
 }
 
 /* recv() for Unix sockets: descriptors that come with the bytes are kept
@@ -589,6 +623,11 @@ read_notification (QSockAbstract *self)
           qsock_buffer_commit (buffer, 0);
           if (total > 0 || (n < 0 && errsv == EAGAIN))
             break;
+          if (n == 0 && priv->half_close)
+            {
+              end_of_input (self);
+              return FALSE;
+            }
           handle_read_failure (self, n == 0 || errsv == ECONNRESET ? 0 : errsv);
           return FALSE;
         }
@@ -657,6 +696,8 @@ write_notification (QSockAbstract *self)
       update_interest (self);
       if (priv->state == QSOCK_SOCKET_STATE_CLOSING)
         disconnect_internal (self);
+      else if (priv->shutdown_pending)
+        shut_down_writing (self);
       return 0;
     }
 
@@ -691,6 +732,8 @@ write_notification (QSockAbstract *self)
 
   if (priv->state == QSOCK_SOCKET_STATE_CLOSING && qsock_buffer_is_empty (buffer))
     disconnect_internal (self);
+  else if (priv->shutdown_pending && priv->fd >= 0 && qsock_buffer_is_empty (buffer))
+    shut_down_writing (self);
 
   return n;
 }
@@ -1074,7 +1117,7 @@ handle_ready (QSockAbstract *self,
     }
 
   if ((ready & (G_IO_IN | G_IO_HUP | G_IO_ERR)) && priv->state == QSOCK_SOCKET_STATE_CONNECTED &&
-      !priv->read_paused)
+      !priv->read_paused && !priv->read_eof)
     *did_read = read_notification (self);
   else if ((ready & G_IO_ERR) && priv->state == QSOCK_SOCKET_STATE_CONNECTED && priv->read_paused)
     {
@@ -1224,6 +1267,13 @@ qsock_abstract_write_data (QSockIODevice *device,
   if (priv->type == QSOCK_SOCKET_TYPE_UDP)
     return write_connected_datagram (self, data, size);
 
+  if (priv->write_shut || priv->shutdown_pending)
+    {
+      qsock_abstract_set_error (self, QSOCK_SOCKET_ERROR_OPERATION,
+                                qsock_message (QSOCK_MSG_WRITE_SHUT_DOWN));
+      return -1;
+    }
+
   qsock_buffer_append (qsock_iodevice_get_write_buffer (device), data, size);
   update_interest (self);
   return size;
@@ -1294,7 +1344,7 @@ wait_interest (QSockAbstract *self)
   if (priv->type == QSOCK_SOCKET_TYPE_UDP)
     return priv->datagram_pending ? 0 : G_IO_IN;
 
-  if (priv->state == QSOCK_SOCKET_STATE_CONNECTED && !priv->read_paused)
+  if (priv->state == QSOCK_SOCKET_STATE_CONNECTED && !priv->read_paused && !priv->read_eof)
     interest |= G_IO_IN;
   if (!qsock_buffer_is_empty (qsock_iodevice_get_write_buffer (QSOCK_IODEVICE (self))))
     interest |= G_IO_OUT;
@@ -1563,6 +1613,9 @@ qsock_abstract_get_property (GObject    *object,
     case PROP_PAUSE_MODE:
       g_value_set_flags (value, priv->pause_mode);
       break;
+    case PROP_HALF_CLOSE:
+      g_value_set_boolean (value, priv->half_close);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -1587,6 +1640,9 @@ qsock_abstract_set_property (GObject      *object,
       break;
     case PROP_PAUSE_MODE:
       qsock_abstract_set_pause_mode (self, g_value_get_flags (value));
+      break;
+    case PROP_HALF_CLOSE:
+      qsock_abstract_set_half_close (self, g_value_get_boolean (value));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -1740,6 +1796,26 @@ qsock_abstract_class_init (QSockAbstractClass *klass)
     g_param_spec_flags ("pause-mode", NULL, NULL,
                         QSOCK_TYPE_PAUSE_MODES, QSOCK_PAUSE_MODES_NEVER,
                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * QSockAbstract:half-close:
+   *
+   * Whether the peer's end of input (a TCP FIN: `socat`, `ncat` and shell
+   * pipelines send one at the end of their input, then wait for the reply)
+   * only ends reading. With it, #QSockIODevice::read-channel-finished is
+   * emitted, the socket stays %QSOCK_SOCKET_STATE_CONNECTED and writable,
+   * queued bytes still leave, and the connection closes when the
+   * application disconnects or shuts its own side down
+   * (qsock_abstract_shutdown_write()). Off by default: Qt, like qsock,
+   * otherwise treats the FIN as the remote host closing
+   * (%QSOCK_SOCKET_ERROR_REMOTE_HOST_CLOSED) and drops what is queued.
+   * TCP only; a #QSockLocal has its own #QSockLocal:half-close.
+   *
+   * Since: 1.2
+   */
+  properties[PROP_HALF_CLOSE] =
+    g_param_spec_boolean ("half-close", NULL, NULL, FALSE,
+                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
@@ -2576,6 +2652,83 @@ qsock_abstract_set_pause_mode (QSockAbstract  *self,
     return;
   priv->pause_mode = mode;
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PAUSE_MODE]);
+}
+
+/**
+ * qsock_abstract_get_half_close:
+ * @self: a #QSockAbstract
+ *
+ * Gets #QSockAbstract:half-close.
+ *
+ * Returns: whether the peer's end of input only ends reading
+ *
+ * Since: 1.2
+ */
+gboolean
+qsock_abstract_get_half_close (QSockAbstract *self)
+{
+  g_return_val_if_fail (QSOCK_IS_ABSTRACT (self), FALSE);
+
+  return PRIV (self)->half_close;
+}
+
+/**
+ * qsock_abstract_set_half_close:
+ * @self: a #QSockAbstract
+ * @half_close: whether the peer's end of input only ends reading
+ *
+ * Sets #QSockAbstract:half-close; it applies to the next end of input.
+ *
+ * Since: 1.2
+ */
+void
+qsock_abstract_set_half_close (QSockAbstract *self,
+                               gboolean       half_close)
+{
+  QSockAbstractPrivate *priv;
+
+  g_return_if_fail (QSOCK_IS_ABSTRACT (self));
+
+  priv = PRIV (self);
+  half_close = !!half_close;
+  if (priv->half_close == (guint) half_close)
+    return;
+  priv->half_close = half_close;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_HALF_CLOSE]);
+}
+
+/**
+ * qsock_abstract_shutdown_write:
+ * @self: a #QSockAbstract
+ *
+ * Shuts the sending side down once every queued byte is written (a TCP
+ * FIN, `shutdown (fd, SHUT_WR)`), as netcat does at the end of its input;
+ * reading goes on, and the peer sees the end of its input. Later writes
+ * fail with %QSOCK_SOCKET_ERROR_OPERATION. When the peer's input has ended
+ * too (see #QSockAbstract:half-close), the connection then closes as
+ * qsock_abstract_disconnect_from_host() would. Not in Qt. Does nothing
+ * unless connected over TCP.
+ *
+ * Since: 1.2
+ */
+void
+qsock_abstract_shutdown_write (QSockAbstract *self)
+{
+  QSockAbstractPrivate *priv;
+  g_autoptr(QSockHold) keep = NULL;
+
+  g_return_if_fail (QSOCK_IS_ABSTRACT (self));
+
+  priv = PRIV (self);
+  if (priv->state != QSOCK_SOCKET_STATE_CONNECTED || priv->type == QSOCK_SOCKET_TYPE_UDP ||
+      priv->fd < 0 || priv->write_shut || priv->shutdown_pending)
+    return;
+
+  keep = qsock_iodevice_hold (self);
+  if (qsock_buffer_is_empty (qsock_iodevice_get_write_buffer (QSOCK_IODEVICE (self))))
+    shut_down_writing (self);
+  else
+    priv->shutdown_pending = TRUE;
 }
 
 /**

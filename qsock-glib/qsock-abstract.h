@@ -131,6 +131,13 @@ QSOCK_AVAILABLE_IN_1_0
 gboolean         qsock_abstract_wait_for_disconnected  (QSockAbstract            *self,
                                                         int                       msecs);
 
+QSOCK_AVAILABLE_IN_1_2
+gboolean         qsock_abstract_get_half_close             (QSockAbstract            *self);
+QSOCK_AVAILABLE_IN_1_2
+void             qsock_abstract_set_half_close             (QSockAbstract            *self,
+                                                            gboolean                  half_close);
+QSOCK_AVAILABLE_IN_1_2
+void             qsock_abstract_shutdown_write             (QSockAbstract            *self);
 QSOCK_AVAILABLE_IN_1_0
 void             qsock_abstract_connect_to_host_async      (QSockAbstract            *self,
                                                             const char               *host_name,

@@ -42,6 +42,7 @@ typedef enum {
   QSOCK_MSG_NO_DATAGRAM,
   QSOCK_MSG_NO_DESTINATION,
   QSOCK_MSG_INVALID_SIZE,
+  QSOCK_MSG_WRITE_SHUT_DOWN,
 } QSockMessage;
 
 void             qsock_ensure_i18n      (void);

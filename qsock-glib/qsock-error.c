@@ -78,6 +78,8 @@ qsock_message (QSockMessage id)
       return _("The datagram has no destination and the socket is not connected");
     case QSOCK_MSG_INVALID_SIZE:
       return _("The requested size is not valid");
+    case QSOCK_MSG_WRITE_SHUT_DOWN:
+      return _("The socket's sending side is shut down");
     case QSOCK_MSG_UNKNOWN:
     default:
       return _("Unknown error");

@@ -107,6 +107,7 @@ enum {
   PROP_SOCKET_OPTIONS,
   PROP_READ_BUFFER_SIZE,
   PROP_SOCKET_DESCRIPTOR,
+  PROP_HALF_CLOSE,
   N_PROPS
 };
 
@@ -590,6 +591,9 @@ qsock_local_get_property (GObject    *object,
     case PROP_SOCKET_DESCRIPTOR:
       g_value_set_int (value, qsock_local_get_socket_descriptor (self));
       break;
+    case PROP_HALF_CLOSE:
+      g_value_set_boolean (value, qsock_local_get_half_close (self));
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -613,6 +617,9 @@ qsock_local_set_property (GObject      *object,
       break;
     case PROP_READ_BUFFER_SIZE:
       qsock_local_set_read_buffer_size (self, g_value_get_int64 (value));
+      break;
+    case PROP_HALF_CLOSE:
+      qsock_local_set_half_close (self, g_value_get_boolean (value));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -710,6 +717,19 @@ qsock_local_class_init (QSockLocalClass *klass)
    */
   properties[PROP_SOCKET_DESCRIPTOR] =
     g_param_spec_int ("socket-descriptor", NULL, NULL, -1, G_MAXINT, -1, ro);
+
+  /**
+   * QSockLocal:half-close:
+   *
+   * Whether the peer's end of input (its shutdown of writing, as `socat`
+   * does) only ends reading: #QSockIODevice::read-channel-finished is
+   * emitted and the socket stays connected and writable, as with
+   * #QSockAbstract:half-close. Off by default, as in Qt.
+   *
+   * Since: 1.2
+   */
+  properties[PROP_HALF_CLOSE] =
+    g_param_spec_boolean ("half-close", NULL, NULL, FALSE, rw);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
@@ -1189,6 +1209,62 @@ describe_socket (QSockLocal *self,
 
       set_names (self, g_strcmp0 (dir, g_get_tmp_dir ()) == 0 ? base : path, path);
     }
+}
+
+/**
+ * qsock_local_get_half_close:
+ * @self: a #QSockLocal
+ *
+ * Gets #QSockLocal:half-close.
+ *
+ * Returns: whether the peer's end of input only ends reading
+ *
+ * Since: 1.2
+ */
+gboolean
+qsock_local_get_half_close (QSockLocal *self)
+{
+  g_return_val_if_fail (QSOCK_IS_LOCAL (self), FALSE);
+
+  return qsock_abstract_get_half_close (self->inner);
+}
+
+/**
+ * qsock_local_set_half_close:
+ * @self: a #QSockLocal
+ * @half_close: whether the peer's end of input only ends reading
+ *
+ * Sets #QSockLocal:half-close.
+ *
+ * Since: 1.2
+ */
+void
+qsock_local_set_half_close (QSockLocal *self,
+                            gboolean    half_close)
+{
+  g_return_if_fail (QSOCK_IS_LOCAL (self));
+
+  if (qsock_abstract_get_half_close (self->inner) == !!half_close)
+    return;
+  qsock_abstract_set_half_close (self->inner, half_close);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_HALF_CLOSE]);
+}
+
+/**
+ * qsock_local_shutdown_write:
+ * @self: a #QSockLocal
+ *
+ * Shuts the sending side down once every queued byte is written, as
+ * qsock_abstract_shutdown_write(). Not in Qt.
+ *
+ * Since: 1.2
+ */
+void
+qsock_local_shutdown_write (QSockLocal *self)
+{
+  g_return_if_fail (QSOCK_IS_LOCAL (self));
+
+  qsock_abstract_shutdown_write (self->inner);
 }
 
 /**

@@ -58,6 +58,13 @@ gint64                  qsock_local_get_read_buffer_size     (QSockLocal        
 QSOCK_AVAILABLE_IN_1_0
 void                    qsock_local_set_read_buffer_size     (QSockLocal             *self,
                                                               gint64                  size);
+QSOCK_AVAILABLE_IN_1_2
+gboolean                qsock_local_get_half_close           (QSockLocal             *self);
+QSOCK_AVAILABLE_IN_1_2
+void                    qsock_local_set_half_close           (QSockLocal             *self,
+                                                              gboolean                half_close);
+QSOCK_AVAILABLE_IN_1_2
+void                    qsock_local_shutdown_write           (QSockLocal             *self);
 
 QSOCK_AVAILABLE_IN_1_0
 gboolean                qsock_local_set_socket_descriptor    (QSockLocal             *self,
