@@ -91,6 +91,27 @@
 #define APIFUZZ_KNOWN_BUG_ASYNC_BAD_SIZE 1
 #endif
 
+/* Use after free in qsock_async_start() (operation_run, qsock-async.c:94)
+ * when a handler iterates the main context inside an _async call and the
+ * task completes there. */
+#ifndef APIFUZZ_KNOWN_BUG_ASYNC_START_NESTED_ITERATE
+#define APIFUZZ_KNOWN_BUG_ASYNC_START_NESTED_ITERATE 1
+#endif
+/* read_line_async()/read_exactly_async() on an open, unconnected device
+ * never complete when it is then closed (about-to-close comes before the
+ * open mode is reset). Avoided by starting them on connected sockets only. */
+#ifndef APIFUZZ_KNOWN_BUG_READ_ASYNC_CLOSE_HANG
+#define APIFUZZ_KNOWN_BUG_READ_ASYNC_CLOSE_HANG 1
+#endif
+
+/* connect_to_host_async() never completes when the attempt ends in
+ * UNCONNECTED without an error-occurred (wait_for_connected() timing out
+ * sets the error after state-changed), even after abort(). Avoided by no
+ * wait_for_connected() while a connect_to_host_async() is pending. */
+#ifndef APIFUZZ_KNOWN_BUG_CONNECT_ASYNC_WAIT_TIMEOUT
+#define APIFUZZ_KNOWN_BUG_CONNECT_ASYNC_WAIT_TIMEOUT 1
+#endif
+
 /* How often the step's call holds its own reference on the object it
  * calls, in percent. Without one, a handler that drops the last reference
  * inside the call tests the library's own holds. */
@@ -108,6 +129,9 @@ typedef enum
   KB_UDP_TRANSACTION_READ,
   KB_ASYNC_BAD_SIZE,
   KB_DATAGRAM_HUGE,
+  KB_ASYNC_START_NESTED_ITERATE,
+  KB_READ_ASYNC_CLOSE_HANG,
+  KB_CONNECT_ASYNC_WAIT_TIMEOUT,
   N_KNOWN_BUGS
 } KnownBug;
 
@@ -124,6 +148,9 @@ static struct
   [KB_UDP_TRANSACTION_READ] = { "udp-transaction-read", APIFUZZ_KNOWN_BUG_UDP_TRANSACTION_READ },
   [KB_ASYNC_BAD_SIZE] = { "async-bad-size", APIFUZZ_KNOWN_BUG_ASYNC_BAD_SIZE },
   [KB_DATAGRAM_HUGE] = { "datagram-huge", APIFUZZ_DATAGRAM_MAX_SIZE_CAP != G_MAXINT64 },
+  [KB_ASYNC_START_NESTED_ITERATE] = { "async-start-nested-iterate", APIFUZZ_KNOWN_BUG_ASYNC_START_NESTED_ITERATE },
+  [KB_READ_ASYNC_CLOSE_HANG] = { "read-async-close-hang", APIFUZZ_KNOWN_BUG_READ_ASYNC_CLOSE_HANG },
+  [KB_CONNECT_ASYNC_WAIT_TIMEOUT] = { "connect-async-wait-timeout", APIFUZZ_KNOWN_BUG_CONNECT_ASYNC_WAIT_TIMEOUT },
 };
 
 #define AVOID(kb) (known_bugs[kb].avoid)
@@ -219,6 +246,10 @@ fail_header (const char *what)
            opt_seed, cur_step, what);
 }
 
+void __sanitizer_print_stack_trace (void) __attribute__ ((weak));
+
+static void dump_histories (const char *what);
+
 static G_NORETURN void
 fail (const char *format, ...) G_GNUC_PRINTF (1, 2);
 
@@ -234,7 +265,10 @@ fail (const char *format, ...)
   g_mutex_lock (&fail_lock);
   g_atomic_int_set (&death_reported, 1);
   fail_header (what);
+  if (__sanitizer_print_stack_trace != NULL)
+    __sanitizer_print_stack_trace ();
   dump_trace ();
+  dump_histories (what);
   abort ();
 }
 
@@ -303,28 +337,6 @@ log_writer (GLogLevelFlags   level,
   if (opt_verbose)
     return g_log_writer_default (level, fields, n_fields, user_data);
   return G_LOG_WRITER_HANDLED;
-}
-
-/* A step that takes far longer than any call may (waits are 0-50 ms) is a
- * hang: report it while the trace still says where. */
-static gint watchdog_stop;
-
-static gpointer
-watchdog_thread (gpointer data)
-{
-  gint64 limit_us = (gint64) (20 * G_USEC_PER_SEC * time_scale);
-
-  while (!g_atomic_int_get (&watchdog_stop))
-    {
-      gint64 started;
-
-      g_usleep (100 * 1000);
-      started = step_start_us;
-      if (started != 0 && g_get_monotonic_time () - started > limit_us)
-        fail ("hang: step %s for more than %.0f s",
-              g_atomic_int_get (&in_teardown) ? "(teardown)" : "in progress", limit_us / 1e6);
-    }
-  return NULL;
 }
 
 /* ---- environment ------------------------------------------------------- */
@@ -1012,7 +1024,10 @@ typedef struct
   int       in_ready_read;
   int       in_bytes_written;
   int       last_state;     /* from state-changed */
+  char      hist[12][100];  /* its own last calls and signals */
+  guint     n_hist;
   gboolean  failed_connect; /* UNCONNECTED from HOST_LOOKUP/CONNECTING */
+  guint     connects_pending; /* connect_to_host_async() not completed */
   char     *listen_name;    /* local server: the name it listens on */
 } Obj;
 
@@ -1022,6 +1037,46 @@ static guint n_live;
 #define MAX_LIVE 22
 #define OBJ_FMT "%s#%u"
 #define OBJ_ARGS(o) kind_names[(o)->kind], (o)->id
+
+static void
+obj_note (Obj *o, const char *format, ...) G_GNUC_PRINTF (2, 3);
+
+static void
+obj_note (Obj *o, const char *format, ...)
+{
+  char *line = o->hist[o->n_hist++ % G_N_ELEMENTS (o->hist)];
+  int n = g_snprintf (line, sizeof o->hist[0], "%6" G_GUINT64_FORMAT " ", cur_step);
+  va_list args;
+
+  va_start (args, format);
+  g_vsnprintf (line + n, sizeof o->hist[0] - n, format, args);
+  va_end (args);
+}
+
+/* The histories of the objects a failure names ("tcp#12"). */
+static void
+dump_histories (const char *what)
+{
+  for (const char *p = strchr (what, '#'); p != NULL; p = strchr (p + 1, '#'))
+    {
+      guint64 id;
+      Obj *o;
+      guint first;
+
+      if (!g_ascii_isdigit (p[1]))
+        continue;
+      id = g_ascii_strtoull (p + 1, NULL, 10);
+      if (objects == NULL || id >= objects->len)
+        continue;
+      o = g_ptr_array_index (objects, id);
+      fprintf (stderr, "apifuzz: history of " OBJ_FMT " (%u refs held%s):\n", OBJ_ARGS (o), o->owned,
+               o->finalized ? ", finalized" : "");
+      first = o->n_hist > G_N_ELEMENTS (o->hist) ? o->n_hist - G_N_ELEMENTS (o->hist) : 0;
+      for (guint i = first; i < o->n_hist; i++)
+        fprintf (stderr, "  %s\n", o->hist[i % G_N_ELEMENTS (o->hist)]);
+    }
+  fflush (stderr);
+}
 
 static gboolean
 obj_live (Obj *o)
@@ -1068,6 +1123,7 @@ obj_release (Obj *o, const char *why)
   if (!obj_live (o))
     return;
   trace ("%s release " OBJ_FMT " (%u left)", why, OBJ_ARGS (o), o->owned - 1);
+  obj_note (o, "%s release (%u left)", why, o->owned - 1);
   if (--o->owned == 0)
     n_live--;
   g_object_unref (o->obj);
@@ -1078,6 +1134,8 @@ static Obj *call_obj;
 static const char *call_op;
 static int call_depth;
 static int handler_depth;
+static int nested_iterations;   /* > 0 while a handler iterates the context */
+static int async_starting;      /* > 0 inside an _async call */
 
 typedef struct
 {
@@ -1094,12 +1152,23 @@ call_begin (CallCtx *ctx, Obj *o, const char *op)
   call_obj = o;
   call_op = op;
   call_depth++;
+  obj_note (o, "%s", op);
   ctx->keep = chance (APIFUZZ_CALLER_REF_PERCENT) ? g_object_ref (o->obj) : NULL;
 }
 
 static void
 call_end (CallCtx *ctx)
 {
+  Obj *o = call_obj;
+
+  if (!o->finalized && (o->kind == K_TCP || o->kind == K_UDP))
+    obj_note (o, "  -> state %d, open 0x%x, available %" G_GINT64_FORMAT ", to write %" G_GINT64_FORMAT,
+              qsock_abstract_get_state (o->obj), qsock_iodevice_get_open_mode (o->obj),
+              qsock_iodevice_bytes_available (o->obj), qsock_iodevice_bytes_to_write (o->obj));
+  else if (!o->finalized && o->kind == K_LOCAL)
+    obj_note (o, "  -> state %d, open 0x%x, available %" G_GINT64_FORMAT ", to write %" G_GINT64_FORMAT,
+              qsock_local_get_state (o->obj), qsock_iodevice_get_open_mode (o->obj),
+              qsock_iodevice_bytes_available (o->obj), qsock_iodevice_bytes_to_write (o->obj));
   call_depth--;
   call_obj = ctx->prev_obj;
   call_op = ctx->prev_op;
@@ -1116,6 +1185,39 @@ call_end (CallCtx *ctx)
   } G_STMT_END
 
 static Obj *obj_adopt (gpointer obj, Kind kind, const char *how);
+
+/* A step that takes far longer than any call may (waits are 0-50 ms) is a
+ * hang: report it while the trace still says where. */
+static gint watchdog_stop;
+
+static gpointer
+watchdog_thread (gpointer data)
+{
+  gint64 limit_us = (gint64) (20 * G_USEC_PER_SEC * time_scale);
+
+  while (!g_atomic_int_get (&watchdog_stop))
+    {
+      gint64 started;
+
+      g_usleep (100 * 1000);
+      started = step_start_us;
+      if (started != 0 && g_get_monotonic_time () - started > limit_us)
+        {
+          char *argv[] = { "gdb", "-p", NULL, "-batch", "-ex", "thread apply all bt", NULL };
+          char *pid = g_strdup_printf ("%d", (int) getpid ());
+          argv[2] = pid;
+          fprintf (stderr, "apifuzz: hang; the threads' stacks (gdb):\n");
+          g_spawn_sync (NULL, argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDIN_FROM_DEV_NULL |
+                        G_SPAWN_CHILD_INHERITS_STDIN * 0, NULL, NULL, NULL, NULL, NULL, NULL);
+          g_free (pid);
+          fail ("hang: step %s for more than %.0f s, in %s on %s#%u",
+                g_atomic_int_get (&in_teardown) ? "(teardown)" : "in progress", limit_us / 1e6,
+                call_op ? call_op : "no call", call_obj ? kind_names[call_obj->kind] : "-",
+                call_obj ? call_obj->id : 0);
+        }
+    }
+  return NULL;
+}
 
 /* ---- signal handlers --------------------------------------------------- */
 
@@ -1228,8 +1330,12 @@ handler_mischief (Obj *o, gpointer emitter, const char *signal)
         }
       break;
     case 9:
+      if (async_starting > 0 && AVOID (KB_ASYNC_START_NESTED_ITERATE))
+        break;
       trace ("%s iterate", why);
+      nested_iterations++;
       g_main_context_iteration (NULL, FALSE);
+      nested_iterations--;
       break;
     case 10:
       trace ("%s disconnect self", why);
@@ -1247,6 +1353,7 @@ on_ready_read (QSockIODevice *dev, Obj *o)
   if (o->in_ready_read > 0)
     fail (OBJ_FMT " ready-read emitted recursively", OBJ_ARGS (o));
   o->in_ready_read++;
+  obj_note (o, "  ready-read");
   if (opt_verbose)
     fprintf (stderr, "apifuzz:        " OBJ_FMT " ready-read\n", OBJ_ARGS (o));
   /* What real programs do: read, most of the time. */
@@ -1269,6 +1376,7 @@ on_bytes_written (QSockIODevice *dev, gint64 bytes, Obj *o)
   if (o->in_bytes_written > 0)
     fail (OBJ_FMT " bytes-written emitted recursively", OBJ_ARGS (o));
   o->in_bytes_written++;
+  obj_note (o, "  bytes-written(%" G_GINT64_FORMAT ")", bytes);
   if (opt_verbose)
     fprintf (stderr, "apifuzz:        " OBJ_FMT " bytes-written(%" G_GINT64_FORMAT ")\n", OBJ_ARGS (o), bytes);
   handler_mischief (o, dev, "bytes-written");
@@ -1278,6 +1386,7 @@ on_bytes_written (QSockIODevice *dev, gint64 bytes, Obj *o)
 static void
 on_state_changed (GObject *emitter, int state, Obj *o)
 {
+  obj_note (o, "  state-changed(%d)", state);
   if (opt_verbose)
     fprintf (stderr, "apifuzz:        " OBJ_FMT " state-changed(%d)\n", OBJ_ARGS (o), state);
   check_state_arg (o, emitter, state, "state-changed");
@@ -1296,6 +1405,7 @@ on_state_changed (GObject *emitter, int state, Obj *o)
 static void
 on_error_occurred (GObject *emitter, int error, Obj *o)
 {
+  obj_note (o, "  error-occurred(%d)", error);
   if (opt_verbose)
     fprintf (stderr, "apifuzz:        " OBJ_FMT " error-occurred(%d)\n", OBJ_ARGS (o), error);
   if (o->kind == K_LOCAL ? !valid_local_error (error) : !valid_socket_error (error))
@@ -1309,6 +1419,7 @@ on_plain_signal (GObject *emitter, Obj *o)
   GSignalInvocationHint *hint = g_signal_get_invocation_hint (emitter);
   const char *name = hint ? g_signal_name (hint->signal_id) : "?";
 
+  obj_note (o, "  %s", name);
   if (opt_verbose)
     fprintf (stderr, "apifuzz:        " OBJ_FMT " %s\n", OBJ_ARGS (o), name);
   handler_mischief (o, emitter, name);
@@ -1325,6 +1436,7 @@ on_accept_error (GObject *emitter, int error, Obj *o)
 static void
 on_new_connection (GObject *emitter, Obj *o)
 {
+  obj_note (o, "  new-connection");
   if (opt_verbose)
     fprintf (stderr, "apifuzz:        " OBJ_FMT " new-connection\n", OBJ_ARGS (o));
   /* Take it now and then, as servers do. */
@@ -2016,13 +2128,16 @@ async_done (GObject *source, GAsyncResult *result, gpointer data)
 
   if (op->done)
     fail ("async op %u (%s on " OBJ_FMT ") completed twice", op->id, async_names[op->kind], OBJ_ARGS (op->o));
-  if (op->starting)
+  /* Only a handler iterating the context inside the call may do that. */
+  if (op->starting && nested_iterations == 0)
     fail ("async op %u (%s on " OBJ_FMT ") completed inside its _async call", op->id,
           async_names[op->kind], OBJ_ARGS (op->o));
   if (source != op->obj)
     fail ("async op %u: callback source %p is not the object %p", op->id, (void *) source, op->obj);
   op->done = TRUE;
   n_async_pending--;
+  if (op->kind == A_CONNECT_TO_HOST)
+    op->o->connects_pending--;
 
   switch (op->kind)
     {
@@ -2164,8 +2279,11 @@ start_async (Obj *o, AsyncKind kind)
     g_cancellable_cancel (op->cancellable);   /* cancelled before it starts */
   g_ptr_array_add (async_ops, op);
   n_async_pending++;
+  if (kind == A_CONNECT_TO_HOST)
+    o->connects_pending++;
 
   op->starting = TRUE;
+  async_starting++;
   switch (kind)
     {
     case A_CONNECT_TO_HOST:
@@ -2248,12 +2366,21 @@ start_async (Obj *o, AsyncKind kind)
       g_assert_not_reached ();
     }
   op->starting = FALSE;
+  async_starting--;
   trace (OBJ_FMT " %s%s -> async %u%s", OBJ_ARGS (o), async_names[kind], detail, op->id,
          op->cancellable == NULL ? " (no cancellable)" :
          g_cancellable_is_cancelled (op->cancellable) ? " (pre-cancelled)" : "");
 
   if (op->cancellable != NULL && !op->done && chance (30))
     cancel_op (op, PICK (((const char *[]) { "now", "now", "later", "later", "from a thread" })));
+}
+
+static gboolean
+connected (Obj *o)
+{
+  if (o->kind == K_LOCAL)
+    return qsock_local_get_state (o->obj) == QSOCK_LOCAL_SOCKET_STATE_CONNECTED;
+  return qsock_abstract_get_state (o->obj) == QSOCK_SOCKET_STATE_CONNECTED;
 }
 
 static void
@@ -2263,6 +2390,19 @@ op_async (void)
 
   if (o == NULL)
     return;
+  if ((o->kind == K_TCP || o->kind == K_UDP || o->kind == K_LOCAL) && !connected (o) &&
+      AVOID (KB_READ_ASYNC_CLOSE_HANG))
+    {
+      /* no read_*_async here: connect or wait for a disconnect instead */
+      if (o->kind == K_LOCAL)
+        start_async (o, chance (70) ? A_LOCAL_CONNECT : A_LOCAL_WAIT_DISCONNECTED);
+      else if (o->kind == K_UDP && !o->plain && chance (30))
+        start_async (o, A_UDP_RECEIVE);
+      else
+        start_async (o, PICK (((AsyncKind[]) { A_CONNECT_TO_HOST, A_CONNECT_TO_HOST, A_ABSTRACT_WAIT_DISCONNECTED,
+                                               A_FLUSH })));
+      return;
+    }
   switch (o->kind)
     {
     case K_TCP:
@@ -2779,6 +2919,8 @@ op_abstract (void)
         int ms = pick_wait_ms ();
         gint64 start = g_get_monotonic_time ();
         if (wait_avoided (o))
+          break;
+        if (o->connects_pending > 0 && AVOID (KB_CONNECT_ASYNC_WAIT_TIMEOUT))
           break;
         trace (OBJ_FMT " wait_for_connected(%d) ...", OBJ_ARGS (o), ms);
         CALL (o, "wait_for_connected", ok = qsock_abstract_wait_for_connected (s, ms));
@@ -3685,10 +3827,29 @@ teardown (void)
         {
           AsyncOp *op = g_ptr_array_index (async_ops, i);
           if (!op->done)
-            trace ("  async %u (%s on " OBJ_FMT ")%s still pending", op->id, async_names[op->kind],
-                   OBJ_ARGS (op->o), op->cancellable ? "" : " without cancellable");
+            {
+              int state = -1;
+              if (op->o->kind == K_TCP || op->o->kind == K_UDP)
+                state = qsock_abstract_get_state (op->obj);
+              else if (op->o->kind == K_LOCAL)
+                state = qsock_local_get_state (op->obj);
+              trace ("  async %u (%s on " OBJ_FMT ")%s still pending; state %d, open 0x%x, available %"
+                     G_GINT64_FORMAT, op->id, async_names[op->kind], OBJ_ARGS (op->o),
+                     op->cancellable ? "" : " without cancellable", state,
+                     op->o->kind <= K_LOCAL ? qsock_iodevice_get_open_mode (op->obj) : 0,
+                     op->o->kind <= K_LOCAL ? qsock_iodevice_bytes_available (op->obj) : 0);
+            }
         }
-      fail ("%u async operations never completed after cancel and abort", n_async_pending);
+      {
+        GString *names = g_string_new (NULL);
+        for (guint i = 0; i < async_ops->len; i++)
+          {
+            AsyncOp *op = g_ptr_array_index (async_ops, i);
+            if (!op->done)
+              g_string_append_printf (names, " %s on " OBJ_FMT, async_names[op->kind], OBJ_ARGS (op->o));
+          }
+        fail ("%u async operations never completed after cancel and abort:%s", n_async_pending, names->str);
+      }
     }
 
   for (guint i = 0; i < objects->len; i++)
