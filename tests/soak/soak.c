@@ -36,7 +36,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <linux/sockios.h>
 #include <dirent.h>
 #include <unistd.h>
 
@@ -102,6 +104,8 @@ typedef struct
   guint32   next_send;      /* sequence number of the next message to send */
   guint32   next_recv;      /* sequence number the next reply must carry */
   gint64    last_progress;  /* monotonic µs of the last checked reply */
+  guint64   msgs_at_progress; /* soak->msgs then */
+  guint16   local_port;
   gboolean  connected;
 } Client;
 
@@ -149,6 +153,7 @@ struct _Soak
 
   Client    *clients;
   GPtrArray *server_ends;   /* ServerEnd*, in accept order */
+  ServerEnd **end_by_port;  /* by the client's (peer's) port: diagnostics */
   guint      n_started;     /* clients told to connect */
   guint      n_connected;   /* clients that emitted connected */
   guint      n_connecting;  /* started, neither connected nor failed */
@@ -160,8 +165,11 @@ struct _Soak
   gint64     t_stop;        /* sending stopped */
   gint64     t_drained;
   guint64    msgs;          /* replies checked */
+  gint64     last_global_progress;
   guint64    bytes;         /* payload and header bytes checked */
   guint64    msgs_at_stop;
+  guint64    msgs_at_run;   /* soak->msgs and ->bytes when the run phase began */
+  guint64    bytes_at_run;
   guint64    bytes_at_stop;
   guint      n_in_flight;   /* messages sent but not yet checked, all clients */
   guint64    fds_before;
@@ -251,6 +259,62 @@ heap_in_use_kib (void)
 #else
   return 0;
 #endif
+}
+
+/* One counter of /proc/net/netstat or /proc/net/snmp ("TcpExt", "TCPTimeouts"):
+ * a header line of names, then a line of values, per group. System-wide. */
+static gint64
+kernel_counter (const char *file,
+                const char *group,
+                const char *name)
+{
+  g_autofree char *text = NULL;
+  g_auto(GStrv) lines = NULL;
+  gsize glen = strlen (group);
+
+  if (!g_file_get_contents (file, &text, NULL, NULL))
+    return -1;
+  lines = g_strsplit (text, "\n", -1);
+  for (guint i = 0; lines[i] != NULL && lines[i + 1] != NULL; i++)
+    if (strncmp (lines[i], group, glen) == 0 && lines[i][glen] == ':' &&
+        strncmp (lines[i + 1], group, glen) == 0)
+      {
+        g_auto(GStrv) names = g_strsplit (lines[i], " ", -1);
+        g_auto(GStrv) values = g_strsplit (lines[i + 1], " ", -1);
+
+        for (guint k = 1; names[k] != NULL && values[k] != NULL; k++)
+          if (strcmp (names[k], name) == 0)
+            return g_ascii_strtoll (values[k], NULL, 10);
+        return -1;
+      }
+  return -1;
+}
+
+typedef struct
+{
+  gint64 retrans, timeouts, rcvq_drop, pruned;
+} KernelTcp;
+
+static void
+kernel_tcp (KernelTcp *k)
+{
+  k->retrans = kernel_counter ("/proc/net/snmp", "Tcp", "RetransSegs");
+  k->timeouts = kernel_counter ("/proc/net/netstat", "TcpExt", "TCPTimeouts");
+  k->rcvq_drop = kernel_counter ("/proc/net/netstat", "TcpExt", "TCPRcvQDrop");
+  k->pruned = kernel_counter ("/proc/net/netstat", "TcpExt", "RcvPruned");
+}
+
+static void
+print_kernel_tcp (const KernelTcp *before)
+{
+  KernelTcp now;
+
+  kernel_tcp (&now);
+  g_print ("kernel TCP counters since the start (system-wide: other processes count too): "
+           "retransmitted segments +%" G_GINT64_FORMAT ", retransmission timeouts +%" G_GINT64_FORMAT
+           ", receive-queue drops +%" G_GINT64_FORMAT ", pruned +%" G_GINT64_FORMAT "\n",
+           now.retrans - before->retrans, now.timeouts - before->timeouts,
+           now.rcvq_drop - before->rcvq_drop, now.pruned - before->pruned);
 }
 
 static double
@@ -458,7 +522,8 @@ client_ready_read (QSockIODevice *dev,
         return;
 
       client->next_recv++;
-      client->last_progress = g_get_monotonic_time ();
+      client->last_progress = soak->last_global_progress = g_get_monotonic_time ();
+      client->msgs_at_progress = soak->msgs + 1;
       soak->n_in_flight--;
       soak->msgs++;
       soak->bytes += HEADER_SIZE + len;
@@ -480,7 +545,9 @@ client_connected (QSockAbstract *sock,
 
   (void) sock;
   client->connected = TRUE;
+  client->local_port = qsock_abstract_get_local_port (QSOCK_ABSTRACT (client->sock));
   client->last_progress = g_get_monotonic_time ();
+  client->msgs_at_progress = soak->msgs;
   soak->last_connect_progress = client->last_progress;
   soak->n_connected++;
   soak->n_connecting--;
@@ -628,6 +695,7 @@ server_new_connection (QSockTcpServer *server,
       end->sock = sock;
       end->index = soak->server_ends->len;
       g_ptr_array_add (soak->server_ends, end);
+      soak->end_by_port[qsock_abstract_get_peer_port (QSOCK_ABSTRACT (sock))] = end;
       if (soak->server_ends->len > soak->n_connections)
         {
           fail (soak, FAIL_ERROR, "server: more connections accepted than made (%u)", soak->server_ends->len);
@@ -681,7 +749,7 @@ take_sample (Soak *soak)
     .hwm_kib = status_kib ("VmHWM"),
     .fds = open_fds (),
     .heap_kib = heap_in_use_kib (),
-    .msgs = soak->msgs,
+    .msgs = soak->msgs - soak->msgs_at_run,
   };
   const Sample *prev = soak->samples->len > 0
     ? &g_array_index (soak->samples, Sample, soak->samples->len - 1) : NULL;
@@ -699,11 +767,62 @@ take_sample (Soak *soak)
                 prev != NULL ? &prev_copy : NULL);
 }
 
+/* Bytes in the kernel's queues of @fd: not yet read, not yet sent. */
+static void
+kernel_queues (int  fd,
+               int *in,
+               int *out)
+{
+  *in = *out = -1;
+  if (fd >= 0)
+    {
+      ioctl (fd, SIOCINQ, in);
+      ioctl (fd, SIOCOUTQ, out);
+    }
+}
+
+static void
+fail_stalled (Soak       *soak,
+              Client     *c,
+              gint64      now,
+              const char *why)
+{
+  QSockIODevice *dev = QSOCK_IODEVICE (c->sock);
+  ServerEnd *end = soak->end_by_port[c->local_port];
+  int c_in, c_out, s_in = -1, s_out = -1;
+  gint64 s_avail = -1, s_to_write = -1;
+
+  kernel_queues (qsock_abstract_get_socket_descriptor (QSOCK_ABSTRACT (c->sock)), &c_in, &c_out);
+  if (end != NULL)
+    {
+      kernel_queues (qsock_abstract_get_socket_descriptor (QSOCK_ABSTRACT (end->sock)), &s_in, &s_out);
+      s_avail = qsock_iodevice_bytes_available (QSOCK_IODEVICE (end->sock));
+      s_to_write = qsock_iodevice_bytes_to_write (QSOCK_IODEVICE (end->sock));
+    }
+  fail (soak, FAIL_STALL,
+        "client %u (port %u): no reply for %.1f s, %s (waiting for message %u of %u sent). "
+        "Client: %" G_GINT64_FORMAT " bytes buffered to read, %" G_GINT64_FORMAT " to write, "
+        "kernel %d in / %d out; server end %d: %" G_GINT64_FORMAT " to read, %" G_GINT64_FORMAT
+        " to write, kernel %d in / %d out",
+        c->id, c->local_port, (now - c->last_progress) / (double) G_USEC_PER_SEC, why,
+        c->next_recv, c->next_send, qsock_iodevice_bytes_available (dev),
+        qsock_iodevice_bytes_to_write (dev), c_in, c_out, end != NULL ? (int) end->index : -1,
+        s_avail, s_to_write, s_in, s_out);
+}
+
+/* A connection has stalled if it got no reply for --stall seconds while
+ * the others got at least two per connection on average: judged against
+ * its peers, so a machine too busy to give the process its share of CPU
+ * does not count as a stall, and a stuck connection is still caught as
+ * soon as the rest move on. If no connection at all gets a reply for
+ * --stall seconds while messages are in flight, the whole run has stalled. */
 static void
 check_stalls (Soak *soak)
 {
   gint64 now = g_get_monotonic_time ();
   gint64 limit = (gint64) soak->stall_s * G_USEC_PER_SEC;
+  guint64 peers_moved = 2 * (guint64) soak->n_connections;
+  Client *oldest = NULL;
 
   if (soak->phase == PHASE_CONNECT && now - soak->last_connect_progress > limit)
     {
@@ -714,17 +833,21 @@ check_stalls (Soak *soak)
   for (guint i = 0; i < soak->n_started; i++)
     {
       Client *c = &soak->clients[i];
-      QSockIODevice *dev = QSOCK_IODEVICE (c->sock);
 
-      if (!c->connected || c->next_recv == c->next_send || now - c->last_progress <= limit)
+      if (!c->connected || c->next_recv == c->next_send)
         continue;
-      fail (soak, FAIL_STALL,
-            "client %u: no reply for %.1f s (waiting for message %u of %u sent; "
-            "%" G_GINT64_FORMAT " bytes buffered for reading, %" G_GINT64_FORMAT " to write)",
-            c->id, (now - c->last_progress) / (double) G_USEC_PER_SEC, c->next_recv, c->next_send,
-            qsock_iodevice_bytes_available (dev), qsock_iodevice_bytes_to_write (dev));
-      return;
+      if (oldest == NULL || c->last_progress < oldest->last_progress)
+        oldest = c;
+      if (now - c->last_progress > limit && soak->msgs - c->msgs_at_progress >= peers_moved)
+        {
+          g_autofree char *why = g_strdup_printf ("while the others got %" G_GUINT64_FORMAT " replies",
+                                                  soak->msgs - c->msgs_at_progress);
+          fail_stalled (soak, c, now, why);
+          return;
+        }
     }
+  if (oldest != NULL && soak->phase != PHASE_CONNECT && now - soak->last_global_progress > limit)
+    fail_stalled (soak, oldest, now, "and no connection got any reply meanwhile");
 }
 
 static gboolean
@@ -1003,6 +1126,7 @@ main (int   argc,
   g_autoptr(GOptionContext) options = g_option_context_new ("- many echoing TCP connections on one main loop");
   g_autoptr(GError) error = NULL;
   double run_s, rate;
+  KernelTcp kernel_before;
   guint timer, connect_timer;
 
   g_option_context_add_main_entries (options, entries, NULL);
@@ -1047,12 +1171,14 @@ main (int   argc,
     }
 
   soak->t_start = g_get_monotonic_time ();
+  kernel_tcp (&kernel_before);
   soak->samples = g_array_new (FALSE, FALSE, sizeof (Sample));
   soak->server_ends = g_ptr_array_new_with_free_func (g_free);
   soak->leaks = g_ptr_array_new_with_free_func (g_free);
   soak->leaked_fds = g_array_new (FALSE, FALSE, sizeof (int));
   soak->scratch = g_malloc (HEADER_SIZE + soak->max_size);
   soak->clients = g_new0 (Client, soak->n_connections);
+  soak->end_by_port = g_new0 (ServerEnd *, 65536);
   soak->loop = g_main_loop_new (NULL, FALSE);
   soak->loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
 
@@ -1097,8 +1223,9 @@ main (int   argc,
 
   /* Run: every second a sample, then stop sending after the duration. */
   soak->phase = PHASE_RUN;
-  soak->msgs = 0;
-  soak->bytes = 0;
+  soak->last_global_progress = soak->t_connected;
+  soak->msgs_at_run = soak->msgs;
+  soak->bytes_at_run = soak->bytes;
   take_sample (soak);
   timer = g_timeout_add (1000, on_second, soak);
   soak->duration_timer = g_timeout_add ((guint) soak->duration_s * 1000 + 50, on_duration, soak);
@@ -1110,8 +1237,8 @@ main (int   argc,
       goto out;
     }
   soak->t_stop = g_get_monotonic_time ();
-  soak->msgs_at_stop = soak->msgs;
-  soak->bytes_at_stop = soak->bytes;
+  soak->msgs_at_stop = soak->msgs - soak->msgs_at_run;
+  soak->bytes_at_stop = soak->bytes - soak->bytes_at_run;
   take_sample (soak);
   soak->stop_index = soak->samples->len - 1;
 
@@ -1147,10 +1274,10 @@ main (int   argc,
         max_msgs = MAX (max_msgs, soak->clients[i].next_recv);
       }
     g_print ("SUMMARY %s: %u connections, %.1f s, %" G_GUINT64_FORMAT " messages (%.0f msgs/s, %.1f MiB/s echoed; "
-             "per connection %" G_GUINT64_FORMAT "-%" G_GUINT64_FORMAT "), drain %.2f s; "
+             "per connection over the whole run %" G_GUINT64_FORMAT "-%" G_GUINT64_FORMAT "), drain %.2f s; "
              "rss %" G_GUINT64_FORMAT " -> %" G_GUINT64_FORMAT " KiB, peak (VmHWM) %" G_GUINT64_FORMAT " KiB, "
              "heap %" G_GUINT64_FORMAT " -> %" G_GUINT64_FORMAT " KiB, fds %" G_GUINT64_FORMAT " -> %" G_GUINT64_FORMAT "\n",
-             soak->failure == FAIL_NONE ? "PASS" : "FAIL", soak->n_connections, run_s, soak->msgs,
+             soak->failure == FAIL_NONE ? "PASS" : "FAIL", soak->n_connections, run_s, soak->msgs_at_stop,
              rate, soak->bytes_at_stop / run_s / (1024.0 * 1024.0), min_msgs, max_msgs,
              (soak->t_drained - soak->t_stop) / (double) G_USEC_PER_SEC,
              base ? base->rss_kib : 0, last->rss_kib, status_kib ("VmHWM"),
@@ -1167,6 +1294,7 @@ out:
                " KiB, peak %" G_GUINT64_FORMAT " KiB, heap %" G_GUINT64_FORMAT " KiB, fds %" G_GUINT64_FORMAT "\n",
                soak->msgs, last->rss_kib, status_kib ("VmHWM"), last->heap_kib, last->fds);
     }
+  print_kernel_tcp (&kernel_before);
   teardown (soak);
   qsock_tcp_server_close (soak->server);
   g_clear_object (&soak->server);
@@ -1178,6 +1306,7 @@ out:
   g_array_unref (soak->leaked_fds);
   g_array_unref (soak->samples);
   g_free (soak->clients);
+  g_free (soak->end_by_port);
   g_free (soak->scratch);
   {
     int status = finish (soak);
