@@ -7,7 +7,8 @@
 # Fetches one fortune from a fortune server (ours or Qt's) and prints it.
 # Callback style with the GIO-style async pairs (PyGObject 3.42 has no
 # await): connect_to_host_async(), then read_exactly_async() for the
-# QDataStream byte count and again for the UTF-16BE text. Each read
+# QDataStream byte count and again for the UTF-16BE text; the overrides
+# make read_exactly_finish() return bytes. Each read
 # completes only once all its bytes have arrived, so no transaction is
 # needed, and a connection that ends early fails the read with
 # REMOTE_HOST_CLOSED.
@@ -32,9 +33,8 @@ class FortuneClient:
         self.exit_status = 1
 
     def fetch(self, host, port):
-        self.socket.connect_to_host_async(host, port, QSock.OpenMode.READ_WRITE,
-                                          QSock.NetworkLayerProtocol.ANY_IP, None,
-                                          self.on_connected)
+        # Qt's default open mode and protocol; no cancellable.
+        self.socket.connect_to_host_async(host, port, callback=self.on_connected)
 
     def on_connected(self, socket, result):
         try:
@@ -45,7 +45,7 @@ class FortuneClient:
 
     def on_length(self, socket, result):
         try:
-            data = socket.read_exactly_finish(result).get_data()
+            data = socket.read_exactly_finish(result)
         except GLib.Error as e:
             return self.fail(e)
         (length,) = struct.unpack('>I', data)
@@ -57,7 +57,7 @@ class FortuneClient:
 
     def on_text(self, socket, result):
         try:
-            data = socket.read_exactly_finish(result).get_data()
+            data = socket.read_exactly_finish(result)
         except GLib.Error as e:
             return self.fail(e)
         self.done(data.decode('utf-16-be'))

@@ -92,7 +92,7 @@ class AsyncTest(unittest.TestCase):
 
         r = Call()
         peer.read_line_async(0, None, r.callback(QSock.IODevice.read_line_finish))
-        self.assertEqual(r.wait().result.get_data(), b'first line\n')
+        self.assertEqual(r.wait().result, b'first line\n')
 
         # The rest is a partial line: it waits until the line completes.
         r = Call()
@@ -100,7 +100,7 @@ class AsyncTest(unittest.TestCase):
         spin(50)
         self.assertFalse(r.done)
         client.write(b' part\n')
-        self.assertEqual(r.wait().result.get_data(), b'second part\n')
+        self.assertEqual(r.wait().result, b'second part\n')
 
     def test_read_exactly_and_end_of_stream(self):
         client, peer = self.connected_pair()
@@ -110,7 +110,7 @@ class AsyncTest(unittest.TestCase):
         spin(50)
         self.assertFalse(r.done)
         client.write(b'defgh')
-        self.assertEqual(r.wait().result.get_data(), b'abcdef')
+        self.assertEqual(r.wait().result, b'abcdef')
 
         r = Call()
         peer.read_exactly_async(10, None, r.callback(QSock.IODevice.read_exactly_finish))
@@ -142,7 +142,7 @@ class AsyncTest(unittest.TestCase):
         client.write(b'x\n')
         third = Call()
         peer.read_line_async(0, None, third.callback(QSock.IODevice.read_line_finish))
-        self.assertEqual(third.wait().result.get_data(), b'x\n')
+        self.assertEqual(third.wait().result, b'x\n')
 
     def test_connect_refused_and_cancelled(self):
         probe = socket.socket()
@@ -218,7 +218,7 @@ class AsyncTest(unittest.TestCase):
         peer.write(b'hi\n')
         r = Call()
         client.read_line_async(0, None, r.callback(QSock.IODevice.read_line_finish))
-        self.assertEqual(r.wait().result.get_data(), b'hi\n')
+        self.assertEqual(r.wait().result, b'hi\n')
         d = Call()
         client.wait_for_disconnected_async(None, d.callback(QSock.Local.wait_for_disconnected_finish))
         peer.disconnect_from_server()

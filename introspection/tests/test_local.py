@@ -145,11 +145,12 @@ class LocalTest(unittest.TestCase):
         self.assertTrue(QSock.LocalServer.remove_server(os.path.join(self.dir, 'nothing-here')))
 
     def test_wait_for_new_connection(self):
-        ok, timed_out = self.server.wait_for_new_connection(50)
+        self.assertIs(self.server.wait_for_new_connection(50), False)
+        ok, timed_out = self.server.wait_for_new_connection(50, return_timed_out=True)
         self.assertEqual((ok, timed_out), (False, True))
         client = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         client.connect(self.path)
-        ok, timed_out = self.server.wait_for_new_connection(5000)
+        ok, timed_out = self.server.wait_for_new_connection(5000, return_timed_out=True)
         self.assertEqual((ok, timed_out), (True, False))
         conn = self.server.next_pending_connection()
         client.sendall(b'abc')
