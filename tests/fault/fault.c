@@ -25,7 +25,11 @@
  *                              it shows through the API (see below)
  *   QSOCK_FAULT_ONCE=<rules>   comma-separated <call>:<errno>:<nth>[:<fd>]:
  *                              the nth matching call fails with errno (or
- *                              "short"), once; see parse_rule()
+ *                              is cut short: "short"), once; see
+ *                              parse_rule(). Each rule counts every matching
+ *                              call from when it was armed; a call gets one
+ *                              fault at most, so a rule whose turn comes
+ *                              with an earlier rule's fires at the next call
  *   QSOCK_FAULT_VERBOSE=1      one summary line on stderr at exit
  *   QSOCK_FAULT_REPORT=<path>  the same line appended to a file at exit
  *
@@ -174,6 +178,7 @@ static atomic_int n_rules;
 static atomic_ulong counters[N_CALLS];
 static atomic_ulong injected[N_CALLS][N_KINDS];
 static atomic_ulong injected_by_rule;
+static atomic_ulong injected_by_rule_call[N_CALLS];
 
 static __thread int in_getaddrinfo;
 
@@ -528,7 +533,7 @@ apply_rules (Call call, int fd, FdInfo *info, size_t len, Action *action)
     return false;
 
   pthread_mutex_lock (&rules_lock);
-  for (int i = 0; i < atomic_load (&n_rules) && !fired; i++)
+  for (int i = 0; i < atomic_load (&n_rules); i++)
     {
       Rule *rule = &rules[i];
 
@@ -541,17 +546,16 @@ apply_rules (Call call, int fd, FdInfo *info, size_t len, Action *action)
           if (rule->fd < 0 && (!fd_info (fd, info) || !(info->nonblocking || hit_blocking)))
             continue;
         }
-      if (++rule->seen != rule->nth)
+      /* Every rule counts every matching call; one fault per call, so a
+       * rule whose turn comes with another's fires at the next call. */
+      if (++rule->seen < rule->nth || fired)
         continue;
       if (rule->err == 0)
         {
-          /* A short count that cannot be made is not made: wait for the
-           * next call that can take it. */
-          if (len < 2 || (call != CALL_GETADDRINFO && !info->stream))
-            {
-              rule->seen--;
-              continue;
-            }
+          /* A short count that cannot be made waits for a call that can
+           * take it. */
+          if (len < 2 || call == CALL_GETADDRINFO || !info->stream)
+            continue;
           action->shorten = true;
           action->new_len = 1 + (size_t) (mix (seed ^ (uint64_t) len) % (len - 1));
         }
@@ -563,7 +567,10 @@ apply_rules (Call call, int fd, FdInfo *info, size_t len, Action *action)
   pthread_mutex_unlock (&rules_lock);
 
   if (fired)
-    atomic_fetch_add (&injected_by_rule, 1);
+    {
+      atomic_fetch_add (&injected_by_rule, 1);
+      atomic_fetch_add (&injected_by_rule_call[call], 1);
+    }
   return fired;
 }
 
@@ -1028,7 +1035,7 @@ write_summary (void)
   ADD (" |");
   for (int c = 0; c < N_CALLS; c++)
     {
-      unsigned long sum = 0;
+      unsigned long sum = atomic_load (&injected_by_rule_call[c]);
 
       for (int k = 0; k < N_KINDS; k++)
         sum += atomic_load (&injected[c][k]);
