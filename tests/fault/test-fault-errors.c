@@ -208,20 +208,26 @@ test_send_econnreset (Pair *f, gconstpointer data)
 }
 
 /* Qt's nativeWrite sets no error for ENOBUFS or ENOMEM and returns -1:
- * writeToSocket then emits the engine's untouched error, UnknownSocketError
- * (errorString() "Unknown error"), and aborts. */
+ * writeToSocket then emits whatever error the engine last recorded, and
+ * aborts. For a client that is the EINPROGRESS of its non-blocking
+ * connect: UnfinishedSocketOperationError, "Invalid socket descriptor"
+ * (observed with qt-probe under this layer). A stale code, but Qt's. */
 static void
 test_send_enobufs (Pair *f, gconstpointer data)
 {
-  write_and_expect_abort (f, ENOBUFS, QSOCK_SOCKET_ERROR_UNKNOWN_SOCKET, "Unknown error",
-                          "ENOBUFS on a TCP send (qsock_error_from_errno: SocketResource, \"Out of resources\")");
+  write_and_expect_abort (f, ENOBUFS, QSOCK_SOCKET_ERROR_UNFINISHED_SOCKET_OPERATION,
+                          "Invalid socket descriptor",
+                          "ENOBUFS on a TCP send (qsock_error_from_errno: SocketResource, \"Out of resources\"; "
+                          "Qt's code is the stale one of its connect)");
 }
 
 static void
 test_send_enomem (Pair *f, gconstpointer data)
 {
-  write_and_expect_abort (f, ENOMEM, QSOCK_SOCKET_ERROR_UNKNOWN_SOCKET, "Unknown error",
-                          "ENOMEM on a TCP send (qsock_error_from_errno: SocketResource, \"Out of resources\")");
+  write_and_expect_abort (f, ENOMEM, QSOCK_SOCKET_ERROR_UNFINISHED_SOCKET_OPERATION,
+                          "Invalid socket descriptor",
+                          "ENOMEM on a TCP send (qsock_error_from_errno: SocketResource, \"Out of resources\"; "
+                          "Qt's code is the stale one of its connect)");
 }
 
 /* Transparent faults cost nothing even at the worst moment: an EAGAIN and
@@ -362,8 +368,8 @@ test_accept_econnaborted (void)
   if (r.n_accept_errors == 0 && r.n_new_connections == 1)
     {
       g_test_incomplete ("differs from Qt: ECONNABORTED on accept is retried silently "
-                         "(qsock-acceptor.c accept_pending), Qt emits acceptError(NetworkError) "
-                         "and pauses accepting");
+                         "(qsock-acceptor.c accept_pending), Qt emits acceptError(NetworkError, "
+                         "\"The remote host closed the connection\") and pauses accepting");
       return;
     }
   g_assert_cmpuint (r.n_accept_errors, ==, 1);

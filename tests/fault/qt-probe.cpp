@@ -1,0 +1,187 @@
+// qt-probe.cpp: what Qt 6 itself reports for the error faults
+//
+// SPDX-License-Identifier: LGPL-2.1-or-later
+//
+// The expectations in test-fault-errors.c are Qt's; this program checks
+// them against Qt 6 running under the same libqsock-fault.so, with the
+// same one-shot rules, so they are observed facts rather than readings of
+// qtbase's source. Each case prints what Qt did and fails if it differs
+// from the expectation. Built only when Qt6Network is found.
+#include <QtCore/QCoreApplication>
+#include <QtCore/QElapsedTimer>
+#include <QtNetwork/QTcpServer>
+#include <QtNetwork/QTcpSocket>
+#include <QtNetwork/QUdpSocket>
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+static bool (*fault_arm) (const char *rule);
+static unsigned long (*fault_injected) (void);
+static int failures;
+
+static void
+arm (const QString &rule)
+{
+  if (!fault_arm (rule.toUtf8 ().constData ()))
+    {
+      fprintf (stderr, "qt-probe: rule refused: %s\n", qPrintable (rule));
+      exit (2);
+    }
+}
+
+static void
+spin_until (const std::function<bool ()> &done, int ms)
+{
+  QElapsedTimer t;
+  t.start ();
+  while (!done () && t.elapsed () < ms)
+    QCoreApplication::processEvents (QEventLoop::AllEvents, 10);
+}
+
+static void
+expect (const char *name, int got, int want, const QString &text)
+{
+  printf ("qt-probe: %-34s error %d (want %d) \"%s\"%s\n", name, got, want, qPrintable (text),
+          got == want ? "" : "  <-- DIFFERS");
+  if (got != want)
+    failures++;
+}
+
+struct Pair
+{
+  QTcpServer server;
+  QTcpSocket client;
+  QTcpSocket *peer = nullptr;
+
+  Pair ()
+  {
+    server.listen (QHostAddress::LocalHost, 0);
+    client.connectToHost (QHostAddress::LocalHost, server.serverPort ());
+    client.waitForConnected (5000);
+    server.waitForNewConnection (5000);
+    peer = server.nextPendingConnection ();
+  }
+};
+
+// A write error on an established connection: errorOccurred, then abort.
+static void
+tcp_send (const char *name, int errsv, QAbstractSocket::SocketError want)
+{
+  Pair p;
+  int errors = 0;
+  QAbstractSocket::SocketError code = QAbstractSocket::UnknownSocketError;
+  unsigned long before = fault_injected ();
+
+  QObject::connect (&p.client, &QAbstractSocket::errorOccurred,
+                    [&] (QAbstractSocket::SocketError e) { errors++; code = e; });
+  arm (QString ("anysend:%1:1:%2").arg (errsv).arg (p.client.socketDescriptor ()));
+  p.client.write ("hello", 5);
+  spin_until ([&] { return p.client.state () == QAbstractSocket::UnconnectedState; }, 3000);
+  if (fault_injected () != before + 1 || errors != 1)
+    {
+      printf ("qt-probe: %s: injected %lu, %d errors\n", name, fault_injected () - before, errors);
+      failures++;
+    }
+  expect (name, code, want, p.client.errorString ());
+}
+
+// A read error: errorOccurred while connected, then the close.
+static void
+tcp_recv (const char *name, int errsv, QAbstractSocket::SocketError want)
+{
+  Pair p;
+  QAbstractSocket::SocketError code = QAbstractSocket::UnknownSocketError;
+  unsigned long before = fault_injected ();
+
+  QObject::connect (&p.client, &QAbstractSocket::errorOccurred,
+                    [&] (QAbstractSocket::SocketError e) { code = e; });
+  arm (QString ("anyrecv:%1:1:%2").arg (errsv).arg (p.client.socketDescriptor ()));
+  p.peer->write ("x", 1);
+  p.peer->flush ();
+  spin_until ([&] { return p.client.state () == QAbstractSocket::UnconnectedState; }, 3000);
+  if (fault_injected () != before + 1)
+    failures++;
+  expect (name, code, want, p.client.errorString ());
+}
+
+static void
+udp_send (const char *name, int errsv, QAbstractSocket::SocketError want)
+{
+  QUdpSocket sock;
+  QUdpSocket receiver;
+  QAbstractSocket::SocketError code = QAbstractSocket::UnknownSocketError;
+
+  sock.bind (QHostAddress::LocalHost, 0);
+  receiver.bind (QHostAddress::LocalHost, 0);
+  QObject::connect (&sock, &QAbstractSocket::errorOccurred,
+                    [&] (QAbstractSocket::SocketError e) { code = e; });
+  arm (QString ("anysend:%1:1:%2").arg (errsv).arg (sock.socketDescriptor ()));
+  qint64 r = sock.writeDatagram ("lost", 4, QHostAddress::LocalHost, receiver.localPort ());
+  if (r != -1)
+    failures++;
+  expect (name, code, want, sock.errorString ());
+  if (sock.writeDatagram ("next", 4, QHostAddress::LocalHost, receiver.localPort ()) != 4)
+    {
+      printf ("qt-probe: %s: the next datagram failed\n", name);
+      failures++;
+    }
+}
+
+// An accept error: acceptError(code); whether Qt keeps accepting alone.
+static void
+accept_error (const char *name, int errsv, QAbstractSocket::SocketError want, bool want_serves)
+{
+  QTcpServer server;
+  QTcpSocket client;
+  int errors = 0, connections = 0;
+  QAbstractSocket::SocketError code = QAbstractSocket::UnknownSocketError;
+
+  server.listen (QHostAddress::LocalHost, 0);
+  QObject::connect (&server, &QTcpServer::acceptError,
+                    [&] (QAbstractSocket::SocketError e) { errors++; code = e; });
+  QObject::connect (&server, &QTcpServer::newConnection, [&] { connections++; });
+  arm (QString ("accept4:%1:1:%2").arg (errsv).arg (server.socketDescriptor ()));
+  client.connectToHost (QHostAddress::LocalHost, server.serverPort ());
+  spin_until ([&] { return errors > 0 || connections > 0; }, 3000);
+  spin_until ([&] { return connections > 0; }, 500);
+  printf ("qt-probe: %-34s %d acceptError, %d newConnection within 0.5 s (want %s)\n", name,
+          errors, connections, want_serves ? "served" : "paused");
+  if ((connections > 0) != want_serves)
+    failures++;
+  if (want != QAbstractSocket::UnknownSocketError || errors > 0)
+    expect (name, code, want, server.errorString ());
+}
+
+int
+main (int argc, char **argv)
+{
+  QCoreApplication app (argc, argv);
+
+  *(void **) (&fault_arm) = dlsym (RTLD_DEFAULT, "qsock_fault_arm");
+  *(void **) (&fault_injected) = dlsym (RTLD_DEFAULT, "qsock_fault_injected");
+  if (fault_arm == nullptr || fault_injected == nullptr)
+    {
+      fprintf (stderr, "qt-probe: libqsock-fault.so is not loaded (run-under-fault.sh)\n");
+      return 1;
+    }
+
+  tcp_send ("tcp send EPIPE", EPIPE, QAbstractSocket::RemoteHostClosedError);
+  tcp_send ("tcp send ECONNRESET", ECONNRESET, QAbstractSocket::RemoteHostClosedError);
+  // nativeWrite sets no error for these, so writeToSocket emits whatever
+  // the engine last recorded: for a client, the EINPROGRESS of its
+  // non-blocking connect (UnfinishedSocketOperationError, "Invalid socket
+  // descriptor"). A stale code, but Qt's.
+  tcp_send ("tcp send ENOBUFS", ENOBUFS, QAbstractSocket::UnfinishedSocketOperationError);
+  tcp_send ("tcp send ENOMEM", ENOMEM, QAbstractSocket::UnfinishedSocketOperationError);
+  tcp_recv ("tcp recv ECONNRESET", ECONNRESET, QAbstractSocket::RemoteHostClosedError);
+  tcp_recv ("tcp recv ENOMEM", ENOMEM, QAbstractSocket::NetworkError);
+  udp_send ("udp send ENOBUFS", ENOBUFS, QAbstractSocket::NetworkError);
+  accept_error ("accept EMFILE", EMFILE, QAbstractSocket::SocketResourceError, false);
+  accept_error ("accept ECONNABORTED", ECONNABORTED, QAbstractSocket::NetworkError, false);
+
+  printf ("qt-probe: %s\n", failures == 0 ? "Qt behaves as test-fault-errors expects" : "DIFFERENCES");
+  return failures == 0 ? 0 : 1;
+}
