@@ -62,6 +62,22 @@ fuzz_input_bytes (FuzzInput *in,
   return start;
 }
 
+void
+fuzz_fill_pattern (guint8       *dst,
+                   gsize         size,
+                   const guint8 *pattern,
+                   gsize         pattern_len)
+{
+  if (pattern_len == 0)
+    {
+      pattern = (const guint8 *) "abcdef\n";
+      pattern_len = 7;
+    }
+  memcpy (dst, pattern, MIN (size, pattern_len));
+  for (gsize filled = MIN (size, pattern_len); filled < size; filled *= 2)
+    memcpy (dst + filled, dst, MIN (filled, size - filled));
+}
+
 gint64
 fuzz_input_size (FuzzInput *in,
                  gint64     near)

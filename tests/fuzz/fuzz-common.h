@@ -33,6 +33,13 @@ const guint8 *fuzz_input_bytes (FuzzInput *in,
                                 gsize      wanted,
                                 gsize     *got);
 
+/* Fills @size bytes of @dst with @pattern repeated (with a fixed one when
+ * @pattern_len is 0), so big payloads cost little input and little time. */
+void          fuzz_fill_pattern (guint8       *dst,
+                                 gsize         size,
+                                 const guint8 *pattern,
+                                 gsize         pattern_len);
+
 /* A size for a call's max_size argument, biased to the edges: 0, 1, 2,
  * small, around @near (what the model says is buffered), 16-bit, negative,
  * and huge (2^31, 2^40, G_MAXINT64). */

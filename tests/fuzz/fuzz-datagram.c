@@ -219,8 +219,7 @@ op_send (Receiver *r)
 
   pattern = fuzz_input_bytes (r->in, MIN (size, 64), &pattern_len);
   payload = g_malloc (MAX (size, 1));
-  for (gsize i = 0; i < size; i++)
-    payload[i] = pattern_len > 0 ? pattern[i % pattern_len] : (guint8) i;
+  fuzz_fill_pattern (payload, size, pattern, pattern_len);
 
   if (r->family->family == G_SOCKET_FAMILY_IPV4)
     FUZZ_CHECK (setsockopt (sender->fd, IPPROTO_IP, IP_TTL, &hops, sizeof hops) == 0);

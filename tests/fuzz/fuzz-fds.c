@@ -162,8 +162,7 @@ op_send (Fds     *f,
 
   pattern = fuzz_input_bytes (f->in, MIN (size, 32), &pattern_len);
   data = g_malloc (MAX (size, 1));
-  for (gsize i = 0; i < size; i++)
-    data[i] = pattern_len > 0 ? pattern[i % pattern_len] : (guint8) i;
+  fuzz_fill_pattern (data, size, pattern, pattern_len);
   iov.iov_base = data;
   iov.iov_len = size;
   msg.msg_iov = &iov;
