@@ -83,6 +83,7 @@ typedef struct
   gboolean       closed;
   gsize          last_buffered;   /* what the library held after the last check */
   guint64        written;         /* every byte the peer ever sent */
+  guint64        delivered_at_ready_read;
   Op             handler_op;      /* run from every ready-read; OP_WRITE = none */
   guint          handler_runs;
   int            depth;           /* inside a ready-read handler */
@@ -256,9 +257,9 @@ check_gbytes (const char   *what,
   g_bytes_unref (bytes);
 }
 
-/* After every operation: the library never reads past its limit, never
- * stops with data in the kernel and room in an empty buffer, and stays
- * connected while the peer has not closed. */
+/* After every operation: the transaction agrees, reading never went past
+ * the limit, and the socket stays connected while the peer has not closed
+ * (and holds nothing in the kernel once it is not). */
 static void
 check_invariants (Stream *s)
 {
@@ -323,6 +324,7 @@ decode_op (Stream *s)
 }
 
 static void run_op (Stream *s, Op op);
+static guint64 delivered (Stream *s);
 
 static void
 on_ready_read (QSockIODevice *dev,
@@ -330,6 +332,8 @@ on_ready_read (QSockIODevice *dev,
 {
   FUZZ_CHECK (s->depth == 0, "ready-read emitted from inside its handler");
   FUZZ_CHECK (!s->closed, "ready-read after close");
+  FUZZ_CHECK (delivered (s) > s->delivered_at_ready_read, "ready-read with no new bytes");
+  s->delivered_at_ready_read = delivered (s);
   if (s->handler_op.code == OP_WRITE || s->handler_runs >= MAX_HANDLER_RUNS)
     return;
   s->handler_runs++;
