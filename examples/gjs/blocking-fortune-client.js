@@ -19,8 +19,11 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 
 import GLib from 'gi://GLib';
-import QSock from 'gi://QSock?version=1.0';
 import System from 'system';
+// QSock through qsock-glib's GJS module, from the source tree; an installed
+// program imports file:///usr/share/gjs-1.0/qsock-glib-1.0/qsock.js (the
+// $datadir of the installation) instead. See docs/scripting.md.
+import QSock from '../../introspection/gjs/qsock.js';
 
 const NULL_QSTRING = 0xffffffff;
 
@@ -56,13 +59,12 @@ function waitForBytes(socket, count, timeoutMs) {
 function fetchFortune(host, port, timeoutMs) {
     const socket = new QSock.Tcp();
     try {
-        socket.connect_to_host(host, port, QSock.OpenMode.READ_WRITE,
-            QSock.NetworkLayerProtocol.ANY_IP);
+        socket.connect_to_host(host, port);
         if (!socket.wait_for_connected(timeoutMs))
             throw socketError(socket);
 
         waitForBytes(socket, 4, timeoutMs);
-        const header = socket.read(4).toArray();
+        const header = socket.read(4);
         const length = new DataView(header.buffer, header.byteOffset, 4).getUint32(0, false);
         if (length === NULL_QSTRING || length === 0)
             return '';
@@ -71,7 +73,7 @@ function fetchFortune(host, port, timeoutMs) {
 
         waitForBytes(socket, length, timeoutMs);
         try {
-            return new TextDecoder('utf-16be', {fatal: true}).decode(socket.read(length).toArray());
+            return new TextDecoder('utf-16be', {fatal: true}).decode(socket.read(length));
         } catch (e) {
             throw new FortuneError('the server sent something that is not a QString');
         }

@@ -5,9 +5,10 @@
 //   gjs -m fortune-client.js --port PORT [--host HOST] [--timeout MS]
 //
 // Fetches one fortune from a fortune server (ours or Qt's) and prints it.
-// The GIO-style async pairs become promises with Gio._promisify(), so the
-// whole conversation reads top to bottom: connect, read the QDataStream
-// byte count, read that many bytes of UTF-16BE. read_exactly_async()
+// The GJS module makes each GIO-style async pair return a promise (and a
+// read's result a Uint8Array), so the whole conversation reads top to
+// bottom: connect, read the QDataStream byte count, read that many bytes
+// of UTF-16BE. read_exactly_async()
 // completes only once all its bytes are there, so no transaction is
 // needed; a connection that ends early rejects with REMOTE_HOST_CLOSED.
 //
@@ -15,11 +16,11 @@
 
 import GLib from 'gi://GLib';
 import Gio from 'gi://Gio';
-import QSock from 'gi://QSock?version=1.0';
 import System from 'system';
-
-Gio._promisify(QSock.Abstract.prototype, 'connect_to_host_async', 'connect_to_host_finish');
-Gio._promisify(QSock.IODevice.prototype, 'read_exactly_async', 'read_exactly_finish');
+// QSock through qsock-glib's GJS module, from the source tree; an installed
+// program imports file:///usr/share/gjs-1.0/qsock-glib-1.0/qsock.js (the
+// $datadir of the installation) instead. See docs/scripting.md.
+import QSock from '../../introspection/gjs/qsock.js';
 
 const NULL_QSTRING = 0xffffffff;
 
@@ -39,18 +40,18 @@ function parseArgs(argv, defaults) {
 
 async function fetchFortune(host, port, cancellable) {
     const socket = new QSock.Tcp();
-    await socket.connect_to_host_async(host, port, QSock.OpenMode.READ_WRITE,
-        QSock.NetworkLayerProtocol.ANY_IP, cancellable);
+    // Qt's default open mode and protocol, then the cancellable.
+    await socket.connect_to_host_async(host, port, cancellable);
 
     const header = await socket.read_exactly_async(4, cancellable);
-    const length = new DataView(header.toArray().buffer).getUint32(0, false);
+    const length = new DataView(header.buffer, header.byteOffset, 4).getUint32(0, false);
     if (length === NULL_QSTRING)
         return '';
     if (length % 2 !== 0)
         throw new Error('the server sent something that is not a QString');
 
     const text = await socket.read_exactly_async(length, cancellable);
-    return new TextDecoder('utf-16be').decode(text.toArray());
+    return new TextDecoder('utf-16be').decode(text);
 }
 
 function describe(error) {

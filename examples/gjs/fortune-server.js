@@ -7,18 +7,18 @@
 // Each client gets one fortune as Qt 6's QDataStream writes a QString (a
 // big-endian 32-bit byte count, then UTF-16BE) and is disconnected, so Qt's
 // fortune clients read it. Prints "listening on ADDR:PORT" once listening.
-// Written with promises: accept_async() hands over the next client,
-// flush_async() waits until its fortune is written.
+// Written with the promises of the GJS module: accept_async() hands over
+// the next client, flush_async() waits until its fortune is written.
 //
 // SPDX-License-Identifier: LGPL-2.1-or-later
 
 import GLib from 'gi://GLib';
 import Gio from 'gi://Gio';
-import QSock from 'gi://QSock?version=1.0';
 import System from 'system';
-
-Gio._promisify(QSock.TcpServer.prototype, 'accept_async', 'accept_finish');
-Gio._promisify(QSock.IODevice.prototype, 'flush_async', 'flush_finish');
+// QSock through qsock-glib's GJS module, from the source tree; an installed
+// program imports file:///usr/share/gjs-1.0/qsock-glib-1.0/qsock.js (the
+// $datadir of the installation) instead. See docs/scripting.md.
+import QSock from '../../introspection/gjs/qsock.js';
 
 const QT_FORTUNES = [
     "You've been leading a dog's life. Stay off the furniture.",
@@ -71,13 +71,13 @@ function qdatastreamQString(text) {
 
 async function sendFortune(socket, fortune) {
     socket.write(qdatastreamQString(fortune));
-    await socket.flush_async(null);
+    await socket.flush_async();
     socket.disconnect_from_host();
 }
 
 async function serve(server, fortunes, count) {
     for (let served = 0; count === 0 || served < count; served++) {
-        const socket = await server.accept_async(null);
+        const socket = await server.accept_async();
         const fortune = fortunes[Math.floor(Math.random() * fortunes.length)];
         // One client at a time is plenty for a fortune; report, go on.
         try {
