@@ -9,6 +9,7 @@
 // from the expectation. Built only when Qt6Network is found.
 #include <QtCore/QCoreApplication>
 #include <QtCore/QElapsedTimer>
+#include <QtCore/QThread>
 #include <QtNetwork/QTcpServer>
 #include <QtNetwork/QTcpSocket>
 #include <QtNetwork/QUdpSocket>
@@ -107,6 +108,34 @@ tcp_recv (const char *name, int errsv, QAbstractSocket::SocketError want)
   expect (name, code, want, p.client.errorString ());
 }
 
+// waitForReadyRead(0) with data waiting, when the read finds nothing:
+// false, and (the loop's time being up) no timeout error.
+static void
+zero_wait_spurious_eagain (const char *name)
+{
+  Pair p;
+  int errors = 0;
+  unsigned long before = fault_injected ();
+
+  QObject::connect (&p.client, &QAbstractSocket::errorOccurred,
+                    [&] (QAbstractSocket::SocketError) { errors++; });
+  p.peer->write ("now", 3);
+  p.peer->flush ();
+  QThread::msleep (50);
+  arm (QString ("anyrecv:EAGAIN:1:%1").arg (p.client.socketDescriptor ()));
+  bool got = p.client.waitForReadyRead (0);
+  printf ("qt-probe: %-34s waitForReadyRead(0) %s, %d errors, %lld bytes (want false, 0, 0)\n",
+          name, got ? "true" : "false", errors, (long long) p.client.bytesAvailable ());
+  if (got || errors != 0 || p.client.bytesAvailable () != 0 || fault_injected () != before + 1)
+    failures++;
+  spin_until ([&] { return p.client.bytesAvailable () == 3; }, 3000);
+  if (p.client.bytesAvailable () != 3 || p.client.state () != QAbstractSocket::ConnectedState)
+    {
+      printf ("qt-probe: %s: the bytes did not come later\n", name);
+      failures++;
+    }
+}
+
 static void
 udp_send (const char *name, int errsv, QAbstractSocket::SocketError want)
 {
@@ -178,6 +207,7 @@ main (int argc, char **argv)
   tcp_send ("tcp send ENOMEM", ENOMEM, QAbstractSocket::UnfinishedSocketOperationError);
   tcp_recv ("tcp recv ECONNRESET", ECONNRESET, QAbstractSocket::RemoteHostClosedError);
   tcp_recv ("tcp recv ENOMEM", ENOMEM, QAbstractSocket::NetworkError);
+  zero_wait_spurious_eagain ("tcp zero wait, spurious EAGAIN");
   udp_send ("udp send ENOBUFS", ENOBUFS, QAbstractSocket::NetworkError);
   accept_error ("accept EMFILE", EMFILE, QAbstractSocket::SocketResourceError, false);
   accept_error ("accept ECONNABORTED", ECONNABORTED, QAbstractSocket::NetworkError, false);
