@@ -184,6 +184,30 @@ accept_error (const char *name, int errsv, QAbstractSocket::SocketError want, bo
     expect (name, code, want, server.errorString ());
 }
 
+// A failed lookup: HostNotFoundError "Host not found", whatever EAI_*.
+static void
+lookup_fails (const char *name, const char *gai_error)
+{
+  QTcpServer server;
+  QTcpSocket client;
+  QAbstractSocket::SocketError code = QAbstractSocket::UnknownSocketError;
+  int errors = 0;
+  unsigned long before = fault_injected ();
+
+  server.listen (QHostAddress::LocalHost, 0);
+  QObject::connect (&client, &QAbstractSocket::errorOccurred,
+                    [&] (QAbstractSocket::SocketError e) { errors++; code = e; });
+  arm (QString ("getaddrinfo:%1:1").arg (gai_error));
+  client.connectToHost ("localhost", server.serverPort ());
+  spin_until ([&] { return errors > 0 || client.state () == QAbstractSocket::ConnectedState; }, 5000);
+  if (fault_injected () != before + 1)
+    {
+      printf ("qt-probe: %s: the lookup did not go through getaddrinfo()\n", name);
+      failures++;
+    }
+  expect (name, code, QAbstractSocket::HostNotFoundError, client.errorString ());
+}
+
 int
 main (int argc, char **argv)
 {
@@ -207,6 +231,9 @@ main (int argc, char **argv)
   tcp_send ("tcp send ENOMEM", ENOMEM, QAbstractSocket::UnfinishedSocketOperationError);
   tcp_recv ("tcp recv ECONNRESET", ECONNRESET, QAbstractSocket::RemoteHostClosedError);
   tcp_recv ("tcp recv ENOMEM", ENOMEM, QAbstractSocket::NetworkError);
+  lookup_fails ("lookup EAI_NONAME", "EAI_NONAME");
+  lookup_fails ("lookup EAI_AGAIN", "EAI_AGAIN");
+  lookup_fails ("lookup EAI_MEMORY", "EAI_MEMORY");
   zero_wait_spurious_eagain ("tcp zero wait, spurious EAGAIN");
   udp_send ("udp send ENOBUFS", ENOBUFS, QAbstractSocket::NetworkError);
   accept_error ("accept EMFILE", EMFILE, QAbstractSocket::SocketResourceError, false);
