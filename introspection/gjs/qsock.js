@@ -129,8 +129,10 @@ function asyncMethod(klass, name, {required = 0, defaults = [], prepare = args =
         else if (args.length > 0 && args[args.length - 1] instanceof Gio.Cancellable)
             cancellable = args.pop();
         if (args.length < required || args.length > arity) {
-            throw new TypeError(`${name}() takes ${required === arity ? required : `${required} to ${arity}`} ` +
-                `arguments, then an optional Gio.Cancellable and callback; got ${args.length}`);
+            const count = required === arity ? `${arity} argument${arity === 1 ? '' : 's'}`
+                : `${required} to ${arity} arguments`;
+            throw new TypeError(`${name}() takes ${count}, then an optional Gio.Cancellable ` +
+                `and callback; got ${args.length}`);
         }
         const full = prepare(Array.from({length: arity},
             (_, i) => args[i] === undefined && i >= required ? defaults[i - required] : args[i]));

@@ -354,7 +354,7 @@ test('promises with Qt defaults, a trailing cancellable, cancellation', async ()
     const disconnected = client.wait_for_disconnected_async();
     peer.disconnect_from_host();
     assertEqual(await disconnected, true, 'wait_for_disconnected_async()');
-    assertThrows(() => peer.read_exactly_async(), TypeError, /takes 1 arguments/, 'read_exactly_async()');
+    assertThrows(() => peer.read_exactly_async(), TypeError, /read_exactly_async\(\) takes 1 argument,/, 'read_exactly_async()');
     server.close();
 });
 
