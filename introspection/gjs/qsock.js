@@ -208,7 +208,8 @@ function installIODevice() {
 
 function installAbstract() {
     const C = QSock.Abstract;
-    override(C, 'connect_to_host', original => function (hostName, port, mode = READ_WRITE, protocol = ANY_IP) {
+    override(C, 'connect_to_host', original => function (hostName, port, mode = READ_WRITE,
+        protocol = ANY_IP) {
         return original.call(this, checkName(hostName, 'host name'), port, mode, protocol);
     });
     override(C, 'connect_to_address', original => function (address, port, mode = READ_WRITE) {

@@ -22,6 +22,12 @@ function test(name, fn) {
     tests.push({name, fn});
 }
 
+// A test returns skip(reason) when the system cannot run it.
+const SKIP = Symbol('skip');
+function skip(reason) {
+    return {[SKIP]: reason};
+}
+
 function describe(value) {
     if (value instanceof Uint8Array)
         return `Uint8Array[${Array.from(value).join(',')}]`;
@@ -240,17 +246,16 @@ test('IP address strings wherever a Gio.InetAddress goes; host names are a clear
     assertThrows(() => client.connect_to_address('localhost', 9), TypeError,
         /'localhost' is not an IP address/, 'connect_to_address(host name)');
     assertThrows(() => udp.bind('example.org', 0), TypeError, /'example.org' is not an IP address/, 'bind');
-    assertThrows(() => new QSock.TcpServer().listen('1.2.3.256'), TypeError, /is not an IP address/, 'listen');
+    assertThrows(() => new QSock.TcpServer().listen('1.2.3.256'), TypeError,
+        /is not an IP address/, 'listen');
     assertThrows(() => QSock.Datagram.new_with_bytes('x', 'localhost', 9), TypeError,
         /is not an IP address/, 'new_with_bytes');
     server.close();
 });
 
 test('::1 as a string', async () => {
-    if (!haveIPv6()) {
-        print('# SKIP IPv6 loopback (::1) is not available');
-        return;
-    }
+    if (!haveIPv6())
+        return skip('IPv6 loopback (::1) is not available');
     const server = listeningServer('::1');
     const [client] = await connectedPair(server, '::1');
     assertEqual(client.get_peer_address().to_string(), '::1', 'peer address');
@@ -266,7 +271,8 @@ test("Qt's bind(port, mode) overload", async () => {
     const port = probe.get_local_port();
     probe.close();
     const udp = new QSock.Udp();
-    assertEqual(udp.bind(port, QSock.BindFlags.SHARE_ADDRESS), true, `bind(port, mode): ${udp.get_error_string()}`);
+    assertEqual(udp.bind(port, QSock.BindFlags.SHARE_ADDRESS), true,
+        `bind(port, mode): ${udp.get_error_string()}`);
     assertEqual(udp.get_local_port(), port, 'bound port');
 });
 
@@ -354,7 +360,8 @@ test('promises with Qt defaults, a trailing cancellable, cancellation', async ()
     const disconnected = client.wait_for_disconnected_async();
     peer.disconnect_from_host();
     assertEqual(await disconnected, true, 'wait_for_disconnected_async()');
-    assertThrows(() => peer.read_exactly_async(), TypeError, /read_exactly_async\(\) takes 1 argument,/, 'read_exactly_async()');
+    assertThrows(() => peer.read_exactly_async(), TypeError,
+        /read_exactly_async\(\) takes 1 argument,/, 'read_exactly_async()');
     server.close();
 });
 
@@ -368,9 +375,11 @@ test('local sockets: defaults, promises, names with NUL refused', async () => {
     assertEqual(connected, true, 'connect_to_server_async() to the server-name');
     peer.write('hi\n');
     assertBytes(await client.read_line_async(), 'hi\n', 'read_line_async');
-    assertThrows(() => new QSock.Local().connect_to_server(`${path}\0evil`), TypeError, /NUL/, 'connect_to_server');
+    assertThrows(() => new QSock.Local().connect_to_server(`${path}\0evil`), TypeError,
+        /NUL/, 'connect_to_server');
     assertThrows(() => new QSock.LocalServer().listen(`${path}\0`), TypeError, /NUL/, 'listen');
-    assertThrows(() => new QSock.Tcp().connect_to_host('127.0.0.1\0evil', 9), TypeError, /NUL/, 'connect_to_host');
+    assertThrows(() => new QSock.Tcp().connect_to_host('127.0.0.1\0evil', 9), TypeError,
+        /NUL/, 'connect_to_host');
     const disconnected = client.wait_for_disconnected_async();
     peer.disconnect_from_server();
     assertEqual(await disconnected, true, 'wait_for_disconnected_async');
@@ -436,8 +445,9 @@ async function runAll() {
     for (const [index, {name, fn}] of tests.entries()) {
         try {
             // eslint-disable-next-line no-await-in-loop
-            await fn();
-            print(`ok ${index + 1} - ${name}`);
+            const result = await fn();
+            const reason = result?.[SKIP];
+            print(`ok ${index + 1} - ${name}${reason === undefined ? '' : ` # SKIP ${reason}`}`);
         } catch (e) {
             failed++;
             print(`not ok ${index + 1} - ${name}`);
