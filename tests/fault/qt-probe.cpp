@@ -184,6 +184,34 @@ accept_error (const char *name, int errsv, QAbstractSocket::SocketError want, bo
     expect (name, code, want, server.errorString ());
 }
 
+// connect() refusing with EAGAIN on a TCP socket ("insufficient entries
+// in the routing cache"). Qt takes it for "try again": it waits for
+// writability and calls connect() again (its connection test), which
+// this time connects for real: connected(), the real peer, no error.
+static void
+tcp_connect_eagain (const char *name)
+{
+  QTcpServer server;
+  QTcpSocket client;
+  int errors = 0, connected = 0;
+  unsigned long before = fault_injected ();
+
+  server.listen (QHostAddress::LocalHost, 0);
+  QObject::connect (&client, &QAbstractSocket::errorOccurred,
+                    [&] (QAbstractSocket::SocketError) { errors++; });
+  QObject::connect (&client, &QAbstractSocket::connected, [&] { connected++; });
+  arm ("connect:EAGAIN:1");
+  client.connectToHost (QHostAddress::LocalHost, server.serverPort ());
+  spin_until ([&] { return errors > 0 || connected > 0; }, 3000);
+  spin_until ([&] { return errors > 0; }, 300);
+  printf ("qt-probe: %-34s %d connected, peer port %s, %d errors, state %d (want 1, right, 0, 3)\n",
+          name, connected, client.peerPort () == server.serverPort () ? "right" : "WRONG",
+          errors, (int) client.state ());
+  if (connected != 1 || errors != 0 || client.state () != QAbstractSocket::ConnectedState ||
+      client.peerPort () != server.serverPort () || fault_injected () != before + 1)
+    failures++;
+}
+
 // A failed lookup: HostNotFoundError "Host not found", whatever EAI_*.
 static void
 lookup_fails (const char *name, const char *gai_error)
@@ -231,6 +259,7 @@ main (int argc, char **argv)
   tcp_send ("tcp send ENOMEM", ENOMEM, QAbstractSocket::UnfinishedSocketOperationError);
   tcp_recv ("tcp recv ECONNRESET", ECONNRESET, QAbstractSocket::RemoteHostClosedError);
   tcp_recv ("tcp recv ENOMEM", ENOMEM, QAbstractSocket::NetworkError);
+  tcp_connect_eagain ("tcp connect EAGAIN");
   lookup_fails ("lookup EAI_NONAME", "EAI_NONAME");
   lookup_fails ("lookup EAI_AGAIN", "EAI_AGAIN");
   lookup_fails ("lookup EAI_MEMORY", "EAI_MEMORY");
