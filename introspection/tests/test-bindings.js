@@ -210,8 +210,11 @@ test('UDP: read_datagram, Datagram.get_data and receive_datagram_async give Uint
     bare.set_data('data');
     bare.set_destination('127.0.0.1', port);
     assertEqual(sender.send_datagram(bare), 4, 'send_datagram after set_data(string)');
+    assertEqual(sender.send_datagram(QSock.Datagram.new_with_data('six', '127.0.0.1', port)), 3,
+        'new_with_data(string)');
     assertBytes((await receiver.receive_datagram_async()).get_data(), [1, 2], 'first sent datagram');
     assertBytes((await receiver.receive_datagram_async()).get_data(), 'data', 'second sent datagram');
+    assertBytes((await receiver.receive_datagram_async()).get_data(), 'six', 'third sent datagram');
 });
 
 test('write takes Uint8Array, strings as UTF-8, GLib.Bytes and ArrayBuffer views', async () => {

@@ -191,14 +191,17 @@ class BytesIn(Loopback):
         datagram.set_data(bytearray(b'five'))
         datagram.set_destination('127.0.0.1', port)
         self.assertEqual(sender.send_datagram(datagram), 4)
+        self.assertEqual(sender.send_datagram(QSock.Datagram.new_with_data(bytearray(b'six'),
+                                                                           '127.0.0.1', port)), 3)
         received = []
 
         def receive():
             while receiver.has_pending_datagrams():
                 received.append(receiver.receive_datagram())
-            return len(received) >= 5
-        spin_until(receive, what='five datagrams')
-        self.assertEqual([d.get_data() for d in received], [b'one', b'two', b'three', b'four', b'five'])
+            return len(received) >= 6
+        spin_until(receive, what='six datagrams')
+        self.assertEqual([d.get_data() for d in received],
+                         [b'one', b'two', b'three', b'four', b'five', b'six'])
         reply = received[0].make_reply(memoryview(b'back'))
         self.assertEqual(reply.get_data(), b'back')
         self.assertEqual(reply.get_destination_port(), sender.get_local_port())
