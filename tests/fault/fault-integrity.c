@@ -16,7 +16,8 @@
  *
  *   fault-integrity --transport tcp|local --mib 128 --direction both|up|down
  *                   [--seed N] [--read-buffer BYTES] [--timeout S]
- *                   [--corrupt-at OFFSET]   (sends one wrong byte: must fail)
+ *                   [--corrupt-at OFFSET]   (sends one wrong byte; succeeds only
+ *                                            if the check names that byte)
  */
 #include <string.h>
 #include <glib/gstdio.h>
@@ -244,8 +245,9 @@ iterate_for (guint ms)
 int
 main (int argc, char **argv)
 {
-  g_autofree char *transport = g_strdup ("tcp");
-  g_autofree char *direction = g_strdup ("both");
+  /* GOption replaces a string without freeing it: no allocated defaults. */
+  g_autofree char *transport = NULL;
+  g_autofree char *direction = NULL;
   gint64 seed = 1;
   int mib = 128;
   gint64 read_buffer = 0;
@@ -278,6 +280,10 @@ main (int argc, char **argv)
       g_printerr ("fault-integrity: %s\n", error->message);
       return 2;
     }
+  if (transport == NULL)
+    transport = g_strdup ("tcp");
+  if (direction == NULL)
+    direction = g_strdup ("both");
   if (mib <= 0 || (strcmp (transport, "tcp") != 0 && strcmp (transport, "local") != 0) ||
       (strcmp (direction, "both") != 0 && strcmp (direction, "up") != 0 && strcmp (direction, "down") != 0))
     {
@@ -385,6 +391,17 @@ main (int argc, char **argv)
   g_free (scratch_in);
   g_free (scratch_expect);
 
+  if (corrupt_at >= 0)
+    {
+      /* The run must have failed, at exactly that byte. */
+      g_autofree char *wanted = g_strdup_printf ("byte %" G_GINT64_FORMAT " is ", corrupt_at);
+      gboolean found = failure != NULL && strstr (failure, wanted) != NULL;
+
+      g_print ("fault-integrity: corrupted byte %" G_GINT64_FORMAT " %s (%s)\n", corrupt_at,
+               found ? "found" : "NOT FOUND", failure != NULL ? failure : "no failure");
+      g_free (failure);
+      return found ? 0 : 1;
+    }
   if (failure != NULL)
     {
       g_printerr ("fault-integrity: FAILED: %s\n", failure);
