@@ -122,6 +122,14 @@
 #define APIFUZZ_KNOWN_BUG_CONNECT_ASYNC_HANDLER_IO 1
 #endif
 
+/* bytes_available() < 0 on a QSockLocal whose inner socket aborts (a
+ * write error) during a transaction that consumed bytes: the shared read
+ * buffer is cleared, the QSockLocal's transaction position is not.
+ * Avoided by no transactions on QSockLocal. */
+#ifndef APIFUZZ_KNOWN_BUG_LOCAL_TRANSACTION_ABORT
+#define APIFUZZ_KNOWN_BUG_LOCAL_TRANSACTION_ABORT 1
+#endif
+
 /* How often the step's call holds its own reference on the object it
  * calls, in percent. Without one, a handler that drops the last reference
  * inside the call tests the library's own holds. */
@@ -143,6 +151,7 @@ typedef enum
   KB_READ_ASYNC_CLOSE_HANG,
   KB_CONNECT_ASYNC_WAIT_TIMEOUT,
   KB_CONNECT_ASYNC_HANDLER_IO,
+  KB_LOCAL_TRANSACTION_ABORT,
   N_KNOWN_BUGS
 } KnownBug;
 
@@ -163,9 +172,11 @@ static struct
   [KB_READ_ASYNC_CLOSE_HANG] = { "read-async-close-hang", APIFUZZ_KNOWN_BUG_READ_ASYNC_CLOSE_HANG },
   [KB_CONNECT_ASYNC_WAIT_TIMEOUT] = { "connect-async-wait-timeout", APIFUZZ_KNOWN_BUG_CONNECT_ASYNC_WAIT_TIMEOUT },
   [KB_CONNECT_ASYNC_HANDLER_IO] = { "connect-async-handler-io", APIFUZZ_KNOWN_BUG_CONNECT_ASYNC_HANDLER_IO },
+  [KB_LOCAL_TRANSACTION_ABORT] = { "local-transaction-abort", APIFUZZ_KNOWN_BUG_LOCAL_TRANSACTION_ABORT },
 };
 
 #define AVOID(kb) (known_bugs[kb].avoid)
+#define DATAGRAM_MAX_SIZE_CAP (AVOID (KB_DATAGRAM_HUGE) ? APIFUZZ_DATAGRAM_MAX_SIZE_CAP : G_MAXINT64)
 
 /* ---- run parameters ---------------------------------------------------- */
 
@@ -1036,7 +1047,7 @@ typedef struct
   int       in_ready_read;
   int       in_bytes_written;
   int       last_state;     /* from state-changed */
-  char      hist[12][100];  /* its own last calls and signals */
+  char      hist[24][100];  /* its own last calls and signals */
   guint     n_hist;
   gboolean  failed_connect; /* UNCONNECTED from HOST_LOOKUP/CONNECTING */
   guint     connects_pending; /* connect_to_host_async() not completed */
@@ -2744,6 +2755,8 @@ op_io (void)
       }
       break;
     case 21:
+      if (o->kind == K_LOCAL && AVOID (KB_LOCAL_TRANSACTION_ABORT))
+        break;
       CALL (o, "start_transaction", qsock_iodevice_start_transaction (d));
       trace (OBJ_FMT " start_transaction", OBJ_ARGS (o));
       break;
@@ -2756,8 +2769,10 @@ op_io (void)
       trace (OBJ_FMT " rollback_transaction", OBJ_ARGS (o));
       break;
     case 24:
-      /* A transaction read, rolled back, reads the same bytes again. */
-      if (o->kind == K_UDP || qsock_iodevice_is_transaction_started (d))
+      /* A transaction read, rolled back, reads the same bytes again (on
+       * UDP: the same datagram). */
+      if ((o->kind == K_UDP && AVOID (KB_UDP_TRANSACTION_READ)) || qsock_iodevice_is_transaction_started (d) ||
+          (o->kind == K_LOCAL && AVOID (KB_LOCAL_TRANSACTION_ABORT)))
         break;
       max = PICK (((gint64[]) { 1, 10, 4096, 100000 }));
       CALL (o, "start_transaction", qsock_iodevice_start_transaction (d));
@@ -3044,7 +3059,7 @@ op_udp (void)
       {
         GBytes *bytes;
         GInetAddress *from = NULL;
-        max = MIN (pick_size_any (), APIFUZZ_DATAGRAM_MAX_SIZE_CAP);
+        max = MIN (pick_size_any (), DATAGRAM_MAX_SIZE_CAP);
         if (max < 0)
           max = 0;
         CALL (o, "read_datagram_bytes", bytes = qsock_udp_read_datagram_bytes (s, max, &from, NULL));
@@ -3061,7 +3076,7 @@ op_udp (void)
       {
         QSockDatagram *datagram;
         max = PICK (((gint64[]) { -1, -1, 0, 1, 100, 65536, (gint64) 1 << 40 }));
-        max = MIN (max, APIFUZZ_DATAGRAM_MAX_SIZE_CAP);
+        max = MIN (max, DATAGRAM_MAX_SIZE_CAP);
         CALL (o, "receive_datagram", datagram = qsock_udp_receive_datagram (s, max));
         if (datagram == NULL)
           fail (OBJ_FMT " receive_datagram(%" G_GINT64_FORMAT ") returned NULL", OBJ_ARGS (o), max);
