@@ -107,7 +107,14 @@ class QSockIODevice(_Obj):
     def skip(self, n): return self.obj.skip(n)
 
     def get_char(self):
-        ok, c = self.obj.get_char()
+        r = self.obj.get_char()
+        # The Python overrides give bytes of length 1 or None; the plain
+        # introspected call (ok, char).
+        if r is None:
+            return (False, None)
+        if isinstance(r, (bytes, bytearray)):
+            return (True, r[0])
+        ok, c = r
         if not ok:
             return (False, None)
         if isinstance(c, str):
@@ -162,8 +169,12 @@ class QSockAbstract(QSockIODevice):
     def set_read_buffer_size(self, n): return self.obj.set_read_buffer_size(n)
 
     def socket_option(self, opt):
-        ok, v = self.obj.get_socket_option(QSock.SocketOption(opt))
-        return int(v) if ok else None
+        r = self.obj.get_socket_option(QSock.SocketOption(opt))
+        # the overrides give the value or None; the plain call (ok, value)
+        if isinstance(r, tuple):
+            ok, v = r
+            return int(v) if ok else None
+        return None if r is None else int(r)
 
     def set_socket_option(self, opt, value):
         return self.obj.set_socket_option(QSock.SocketOption(opt), int(value))
@@ -248,7 +259,13 @@ class QSockTcpServer(_Obj):
         return self._wrap_child(s)
 
     def wait_for_new_connection(self, ms=0):
-        return tuple(self.obj.wait_for_new_connection(ms))
+        # (ok, timed_out) as Qt's waitForNewConnection(ms, &timedOut); the
+        # overrides give it with return_timed_out=True, the plain call always
+        try:
+            r = self.obj.wait_for_new_connection(ms, return_timed_out=True)
+        except TypeError:
+            r = self.obj.wait_for_new_connection(ms)
+        return tuple(r)
 
     def pause_accepting(self): return self.obj.pause_accepting()
     def resume_accepting(self): return self.obj.resume_accepting()
