@@ -50,9 +50,10 @@
  * case is reported with the first lines of the child's sanitizer or GLib
  * report. Warnings and criticals are fatal in the child (g_test_init).
  *
- * A whole run spawns the children LIFECYCLE_JOBS (default 3) at a time
- * before GTest walks the cases; with -p each case spawns its child when it
- * comes.
+ * A whole run forks the children LIFECYCLE_JOBS (default 3) at a time
+ * before GTest walks the cases (LIFECYCLE_EXEC=1: re-execute this binary
+ * for each instead); with -p each case re-executes this binary when it
+ * comes. Most of a child's cost is LeakSanitizer's check at its exit.
  *
  * Environment:
  *   LIFECYCLE_RUN_SKIPPED=1   run the cases of known_failures too
@@ -61,6 +62,7 @@
  *   LIFECYCLE_TRACE=1         log every emission of the object under test
  *   LIFECYCLE_JOBS=<n>        children at a time in a whole run
  *   LIFECYCLE_SHOW_CHILD=1    print a failing child's whole output
+ *   LIFECYCLE_EXEC=1          exec, not fork, the children of a whole run
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -230,17 +232,25 @@ typedef enum
   A_DISCONNECT,
   A_WAIT_READY_READ,
   A_WAIT_DISCONNECTED,
+  A_WAIT_BYTES_WRITTEN,
   A_WAIT_NEW_CONNECTION,
+  A_UNREF_SERVER,
   N_ACTIONS
 } Action;
 
 static const char * const action_names[N_ACTIONS] = {
   "unref", "abort", "close", "disconnect", "wait-ready-read",
-  "wait-disconnected", "wait-new-connection",
+  "wait-disconnected", "wait-bytes-written", "wait-new-connection", "unref-server",
 };
 
 static const Action socket_actions[] = {
   A_UNREF, A_ABORT, A_CLOSE, A_DISCONNECT, A_WAIT_READY_READ, A_WAIT_DISCONNECTED,
+  A_WAIT_BYTES_WRITTEN,
+};
+/* Accepted sockets also see their server dropped under them. */
+static const Action accepted_actions[] = {
+  A_UNREF, A_ABORT, A_CLOSE, A_DISCONNECT, A_WAIT_READY_READ, A_WAIT_DISCONNECTED,
+  A_WAIT_BYTES_WRITTEN, A_UNREF_SERVER,
 };
 static const Action server_actions[] = { A_UNREF, A_CLOSE, A_WAIT_NEW_CONNECTION };
 
@@ -587,17 +597,18 @@ restore_nofile (World *w)
 /* ---- the action --------------------------------------------------------- */
 
 static void
-expect_unconnected_wait_warning (World *w)
+expect_unconnected_wait_warning (World      *w,
+                                 const char *pattern)
 {
   int state = world_state (w);
 
-  /* Qt warns about waitForDisconnected() in UnconnectedState; that is
-   * behaviour, not a lifecycle fault. A connecting QLocalSocket asks its
-   * inner socket, which is still unconnected, so Qt warns there too. */
+  /* Qt warns about waitForDisconnected() and waitForBytesWritten() in
+   * UnconnectedState; that is behaviour, not a lifecycle fault. A
+   * connecting QLocalSocket asks its inner socket, which is still
+   * unconnected, so Qt warns there too. */
   if (state != UNC && !(IS_LOCAL (w->c->kind) && state == QSOCK_LOCAL_SOCKET_STATE_CONNECTING))
     return;
-  g_test_expect_message ("QSock", G_LOG_LEVEL_WARNING,
-                         "*waitForDisconnected() is not allowed in UnconnectedState*");
+  g_test_expect_message ("QSock", G_LOG_LEVEL_WARNING, pattern);
 }
 
 static void
@@ -635,12 +646,23 @@ act (World   *w,
       qsock_iodevice_wait_for_ready_read (QSOCK_IODEVICE (obj), 10);
       break;
     case A_WAIT_DISCONNECTED:
-      expect_unconnected_wait_warning (w);
+      expect_unconnected_wait_warning (w, "*waitForDisconnected() is not allowed in UnconnectedState*");
       if (QSOCK_IS_LOCAL (obj))
         qsock_local_wait_for_disconnected (QSOCK_LOCAL (obj), 10);
       else
         qsock_abstract_wait_for_disconnected (QSOCK_ABSTRACT (obj), 10);
       g_test_assert_expected_messages ();
+      break;
+    case A_WAIT_BYTES_WRITTEN:
+      expect_unconnected_wait_warning (w, "*waitForBytesWritten() is not allowed in UnconnectedState*");
+      qsock_iodevice_wait_for_bytes_written (QSOCK_IODEVICE (obj), 10);
+      g_test_assert_expected_messages ();
+      break;
+    case A_UNREF_SERVER:
+      /* The server that accepted this socket goes; the socket stays. */
+      g_assert_true (w->tcp_server != NULL || w->local_server != NULL);
+      g_clear_object (&w->tcp_server);
+      g_clear_object (&w->local_server);
       break;
     case A_WAIT_NEW_CONNECTION:
       if (QSOCK_IS_TCP_SERVER (obj))
@@ -1988,6 +2010,39 @@ add_entry (char          *path,
   g_test_add_data_func (e->path, e, run_entry);
 }
 
+/* A child that is a plain fork of this process: nothing of the library
+ * has run here yet (the parent only registers cases), so the child starts
+ * as fresh as an exec'd one, without paying for the exec and the
+ * sanitizer's start-up again. G_SLICE=always-malloc is already in force
+ * (main() made sure before GLib allocated anything). */
+static pid_t
+fork_case (Entry      *e,
+           const char *log)
+{
+  pid_t pid;
+
+  fflush (NULL);
+  pid = fork ();
+  if (pid < 0)
+    g_error ("fork: %s", g_strerror (errno));
+  if (pid == 0)
+    {
+      int fd = open (log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+
+      if (fd < 0)
+        _exit (126);
+      dup2 (fd, 1);
+      dup2 (fd, 2);
+      close (fd);
+      g_setenv ("LIFECYCLE_CHILD", e->path, TRUE);
+      alarm (30);
+      e->func (e->data);
+      fflush (NULL);
+      exit (0);
+    }
+  return pid;
+}
+
 /* The whole matrix runs its children a few at a time before GTest walks
  * the cases, which then only report; a run of one case (-p) spawns it
  * when it comes. */
@@ -1999,6 +2054,7 @@ prerun_all (void)
   const char *jobs_env = g_getenv ("LIFECYCLE_JOBS");
   guint jobs = jobs_env != NULL ? (guint) CLAMP (g_ascii_strtoull (jobs_env, NULL, 10), 1, 64) : 3;
   GHashTable *running = g_hash_table_new (NULL, NULL);   /* pid → Entry */
+  gboolean use_exec = g_getenv ("LIFECYCLE_EXEC") != NULL;
   guint next = 0;
 
   g_assert_no_error (error);
@@ -2016,13 +2072,18 @@ prerun_all (void)
           next++;
           if (known_failure (e->path) != NULL && g_getenv ("LIFECYCLE_RUN_SKIPPED") == NULL)
             continue;
-          envp = child_environ (e->path);
-          posix_spawn_file_actions_init (&fa);
-          posix_spawn_file_actions_addopen (&fa, 1, log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-          posix_spawn_file_actions_adddup2 (&fa, 1, 2);
-          if (posix_spawn (&pid, self_exe, &fa, NULL, (char **) argv, envp) != 0)
-            g_error ("cannot run %s: %s", self_exe, g_strerror (errno));
-          posix_spawn_file_actions_destroy (&fa);
+          if (use_exec)
+            {
+              envp = child_environ (e->path);
+              posix_spawn_file_actions_init (&fa);
+              posix_spawn_file_actions_addopen (&fa, 1, log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+              posix_spawn_file_actions_adddup2 (&fa, 1, 2);
+              if (posix_spawn (&pid, self_exe, &fa, NULL, (char **) argv, envp) != 0)
+                g_error ("cannot run %s: %s", self_exe, g_strerror (errno));
+              posix_spawn_file_actions_destroy (&fa);
+            }
+          else
+            pid = fork_case (e, log);
           e->output = g_steal_pointer (&log);   /* the log's name until it is read */
           g_hash_table_insert (running, GINT_TO_POINTER (pid), e);
           continue;
@@ -2073,9 +2134,12 @@ add_matrix (void)
     {
       const Scenario *sc = &scenarios[i];
       g_auto(GStrv) names = g_strsplit (sc->signals, " ", -1);
-      const Action *actions = IS_SERVER (sc->kind) ? server_actions : socket_actions;
+      gboolean accepted = sc->kind == K_TCP_ACCEPTED || sc->kind == K_LOCAL_ACCEPTED;
+      const Action *actions = IS_SERVER (sc->kind) ? server_actions
+                              : accepted ? accepted_actions : socket_actions;
       gsize n_actions = IS_SERVER (sc->kind) ? G_N_ELEMENTS (server_actions)
-                                             : G_N_ELEMENTS (socket_actions);
+                        : accepted ? G_N_ELEMENTS (accepted_actions)
+                        : G_N_ELEMENTS (socket_actions);
 
       for (int j = 0; names[j] != NULL; j++)
         {
@@ -2179,6 +2243,15 @@ main (int argc, char **argv)
   int n_args = 0;
 
   self_exe = argv[0];
+  /* Without it GLib's slice allocator hides freed GObjects from ASan; it
+   * must be set before GLib's first allocation, and forked children
+   * inherit this process's allocator. */
+  if (g_strcmp0 (getenv ("G_SLICE"), "always-malloc") != 0)
+    {
+      setenv ("G_SLICE", "always-malloc", 1);
+      execv ("/proc/self/exe", argv);
+      g_error ("cannot re-execute %s: %s", argv[0], g_strerror (errno));
+    }
   /* As the suite's environment has it: lookups answer from the loop. */
   g_setenv ("QSOCK_HOST_CACHE", "0", TRUE);
   g_setenv ("LC_ALL", "C.UTF-8", TRUE);
