@@ -52,10 +52,11 @@
  * --provoke all) once the fix is in.
  */
 
-/* read_datagram_bytes()/receive_datagram() with a huge max_size abort
- * allocating it. The cap on max_size arguments; G_MAXINT64 lifts it. */
+/* read_datagram_bytes()/receive_datagram() with a huge max_size aborted
+ * allocating it (fixed by 6ed2d09). The cap on max_size arguments;
+ * G_MAXINT64 lifts it, ((gint64) 1 << 20) puts it back. */
 #ifndef APIFUZZ_DATAGRAM_MAX_SIZE_CAP
-#define APIFUZZ_DATAGRAM_MAX_SIZE_CAP ((gint64) 1 << 20)
+#define APIFUZZ_DATAGRAM_MAX_SIZE_CAP G_MAXINT64
 #endif
 /* Use after free when a QSockLocal is released inside its own handlers. */
 #ifndef APIFUZZ_KNOWN_BUG_LOCAL_UNREF_IN_HANDLER
@@ -69,28 +70,29 @@
 #define APIFUZZ_KNOWN_BUG_UDP_BIND_UNREF 1
 #endif
 /* Segfault in the watch's flush pass when a handler dispatched from the
- * main loop releases another socket. */
+ * main loop releases another socket (fixed by 9b8f26d). */
 #ifndef APIFUZZ_KNOWN_BUG_FLUSH_PASS_RELEASE_OTHER
-#define APIFUZZ_KNOWN_BUG_FLUSH_PASS_RELEASE_OTHER 1
+#define APIFUZZ_KNOWN_BUG_FLUSH_PASS_RELEASE_OTHER 0
 #endif
 /* wait_for_*() spins past its deadline on a UDP socket with an unread
- * datagram. */
+ * datagram (fixed by c1fd2a8). */
 #ifndef APIFUZZ_KNOWN_BUG_WAIT_SPIN_UDP
-#define APIFUZZ_KNOWN_BUG_WAIT_SPIN_UDP 1
+#define APIFUZZ_KNOWN_BUG_WAIT_SPIN_UDP 0
 #endif
 /* wait_for_*() spins past its deadline on TCP with a full read buffer and
- * a reset peer. */
+ * a reset peer (fixed by c1fd2a8). */
 #ifndef APIFUZZ_KNOWN_BUG_WAIT_SPIN_TCP_FULL
-#define APIFUZZ_KNOWN_BUG_WAIT_SPIN_TCP_FULL 1
+#define APIFUZZ_KNOWN_BUG_WAIT_SPIN_TCP_FULL 0
 #endif
 /* read() inside a transaction on a connected UDP socket loses the
- * datagram. */
+ * datagram (fixed by c1fd2a8). */
 #ifndef APIFUZZ_KNOWN_BUG_UDP_TRANSACTION_READ
-#define APIFUZZ_KNOWN_BUG_UDP_TRANSACTION_READ 1
+#define APIFUZZ_KNOWN_BUG_UDP_TRANSACTION_READ 0
 #endif
-/* read_line_async(1) and read_exactly_async(-1) are g_critical()s. */
+/* read_line_async(1) and read_exactly_async(-1) are g_critical()s (fixed
+ * by ead8fe5: they fail through the callback). */
 #ifndef APIFUZZ_KNOWN_BUG_ASYNC_BAD_SIZE
-#define APIFUZZ_KNOWN_BUG_ASYNC_BAD_SIZE 1
+#define APIFUZZ_KNOWN_BUG_ASYNC_BAD_SIZE 0
 #endif
 
 /* Use after free in qsock_async_start() (operation_run, qsock-async.c:94)
