@@ -230,6 +230,29 @@ fuzz_settle (void)
 
 /* ---- descriptors ---------------------------------------------------------- */
 
+char *
+fuzz_describe_fds (void)
+{
+  GString *out = g_string_new (NULL);
+  DIR *dir = opendir ("/proc/self/fd");
+  struct dirent *entry;
+
+  FUZZ_CHECK (dir != NULL);
+  while ((entry = readdir (dir)) != NULL)
+    {
+      g_autofree char *path = NULL;
+      g_autofree char *target = NULL;
+
+      if (entry->d_name[0] == '.')
+        continue;
+      path = g_strconcat ("/proc/self/fd/", entry->d_name, NULL);
+      target = g_file_read_link (path, NULL);
+      g_string_append_printf (out, " %s=%s", entry->d_name, target != NULL ? target : "?");
+    }
+  closedir (dir);
+  return g_string_free (out, FALSE);
+}
+
 int
 fuzz_count_fds (void)
 {

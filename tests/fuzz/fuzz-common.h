@@ -92,5 +92,7 @@ void          fuzz_settle      (void);
 
 /* How many descriptors the process has open (/proc/self/fd). */
 int           fuzz_count_fds   (void);
+/* Each open descriptor and what it is, for a failure message. */
+char         *fuzz_describe_fds (void);
 
 G_END_DECLS

@@ -523,6 +523,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
   fuzz_settle ();
   fuzz_take_warnings ();
   g_queue_clear_full (&r.queue, (GDestroyNotify) sent_free);
-  FUZZ_CHECK (fuzz_count_fds () == fds_before, "%d descriptors before, %d after", fds_before, fuzz_count_fds ());
+  FUZZ_CHECK (fuzz_count_fds () == fds_before, "%d descriptors before, %d after:%s", fds_before,
+              fuzz_count_fds (), fuzz_describe_fds ());
   return 0;
 }

@@ -392,6 +392,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
   g_queue_clear_full (&f.messages, (GDestroyNotify) message_free);
   g_array_unref (f.held);
   g_byte_array_unref (f.pending);
-  FUZZ_CHECK (fuzz_count_fds () == fds_before, "%d descriptors before, %d after", fds_before, fuzz_count_fds ());
+  FUZZ_CHECK (fuzz_count_fds () == fds_before, "%d descriptors before, %d after:%s", fds_before,
+              fuzz_count_fds (), fuzz_describe_fds ());
   return 0;
 }

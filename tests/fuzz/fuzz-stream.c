@@ -55,6 +55,10 @@ enum {
   OP_SET_HANDLER,
   OP_SHUTDOWN_PEER,
   OP_CLOSE,
+  OP_SET_HALF_CLOSE,
+  OP_SHUTDOWN_WRITE,
+  OP_READ_LINE_ASYNC,
+  OP_READ_EXACTLY_ASYNC,
   N_OPS
 };
 
@@ -80,7 +84,12 @@ typedef struct
   gboolean       text;
   gint64         limit;
   gboolean       peer_closed;
+  gboolean       half_close;
+  gboolean       write_shut;      /* qsock_local_shutdown_write () */
+  gboolean       input_finished;  /* read-channel-finished came */
+  gboolean       input_half_closed; /* ...with half-close on */
   gboolean       closed;
+  gboolean       closing;         /* inside qsock_iodevice_close () */
   gsize          last_buffered;   /* what the library held after the last check */
   guint64        written;         /* every byte the peer ever sent */
   guint64        delivered_at_ready_read;
@@ -292,7 +301,13 @@ check_settled (Stream *s)
     FUZZ_CHECK (b > 0, "%zu bytes in the kernel, none buffered (limit %" G_GINT64_FORMAT ")",
                 in_kernel, s->limit);
   if (s->peer_closed && s->limit <= 0)
-    FUZZ_CHECK (!connected (s), "the peer closed, state %d", qsock_local_get_state (s->sock));
+    {
+      FUZZ_CHECK (s->input_finished, "the peer closed, no read-channel-finished");
+      /* Half-closed, it stays connected until it shuts its side too. */
+      FUZZ_CHECK (connected (s) == (s->input_half_closed && !s->write_shut),
+                  "the peer closed, half-close %d, shut down %d, state %d",
+                  s->input_half_closed, s->write_shut, qsock_local_get_state (s->sock));
+    }
 }
 
 static Op
@@ -312,6 +327,7 @@ decode_op (Stream *s)
       break;
     case OP_UNGET_CHAR:
     case OP_SET_TEXT_MODE:
+    case OP_SET_HALF_CLOSE:
       op.byte = fuzz_input_u8 (s->in);
       break;
     case OP_SET_HANDLER:
@@ -324,6 +340,18 @@ decode_op (Stream *s)
 }
 
 static void run_op (Stream *s, Op op);
+
+static void
+on_read_channel_finished (QSockIODevice *dev,
+                          Stream        *s)
+{
+  /* Closing the device ends the input too (Qt emits it on every
+   * disconnect). */
+  FUZZ_CHECK (!s->input_finished || s->closing, "read-channel-finished twice");
+  FUZZ_CHECK (s->peer_closed || s->closing, "read-channel-finished with the peer open");
+  s->input_finished = TRUE;
+  s->input_half_closed = qsock_local_get_half_close (s->sock);
+}
 static guint64 delivered (Stream *s);
 
 static void
@@ -657,12 +685,136 @@ op_can_read_line (Stream *s)
   FUZZ_CHECK (got == want, "can_read_line = %d, model %d", got, want);
 }
 
+typedef struct
+{
+  gboolean  done;
+  GBytes   *bytes;
+  GError   *error;
+} AsyncRead;
+
+static void
+on_read_line_done (GObject      *source,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  AsyncRead *r = user_data;
+
+  r->bytes = qsock_iodevice_read_line_finish (QSOCK_IODEVICE (source), result, &r->error);
+  r->done = TRUE;
+}
+
+static void
+on_read_exactly_done (GObject      *source,
+                      GAsyncResult *result,
+                      gpointer      user_data)
+{
+  AsyncRead *r = user_data;
+
+  r->bytes = qsock_iodevice_read_exactly_finish (QSOCK_IODEVICE (source), result, &r->error);
+  r->done = TRUE;
+}
+
+/* Whether no more bytes can come, as the async reads see it. */
+static gboolean
+input_ended (Stream *s)
+{
+  return s->closed || s->input_finished;
+}
+
+/* The async reads, one at a time: run the context dry; if the call is
+ * still waiting, what it waits for must really be missing, and cancelling
+ * it must consume nothing. Only outside text mode and handlers, so that
+ * nothing else consumes between its step and its callback. */
+static void
+op_read_async (Stream  *s,
+               guint8   code,
+               gint64   size)
+{
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autofree guint8 *expected = NULL;
+  AsyncRead r = { FALSE, NULL, NULL };
+  Op saved = s->handler_op;
+  gsize avail;
+  gsize len = 0;
+  gboolean line = code == OP_READ_LINE_ASYNC;
+
+  if (s->text || s->depth > 0)
+    return;
+  if (line)
+    size = size < 0 || size == 1 ? 0 : MIN (size, MAX_C_BUFFER);
+  else
+    size = CLAMP (size, 0, MAX_PENDING);
+
+  s->handler_op.code = OP_WRITE;
+  if (line)
+    qsock_iodevice_read_line_async (s->dev, size, cancellable, on_read_line_done, &r);
+  else
+    qsock_iodevice_read_exactly_async (s->dev, size, cancellable, on_read_exactly_done, &r);
+  fuzz_settle ();
+
+  avail = buffered (s) - read_pos (s);
+  if (!r.done)
+    {
+      if (line)
+        FUZZ_CHECK (!qsock_iodevice_can_read_line (s->dev) && (size == 0 || avail < (gsize) size - 1) &&
+                    !input_ended (s), "read_line_async (%" G_GINT64_FORMAT ") still waits, %zu buffered",
+                    size, avail);
+      else
+        FUZZ_CHECK (avail < (gsize) size && !input_ended (s),
+                    "read_exactly_async (%" G_GINT64_FORMAT ") still waits, %zu buffered", size, avail);
+      g_cancellable_cancel (cancellable);
+      fuzz_settle ();
+      FUZZ_CHECK (r.done, "a cancelled read never called back");
+      FUZZ_CHECK (g_error_matches (r.error, G_IO_ERROR, G_IO_ERROR_CANCELLED), "cancelled: %s",
+                  r.error != NULL ? r.error->message : "no error");
+    }
+  else if (line)
+    {
+      if (s->closed)
+        FUZZ_CHECK (r.error != NULL && r.error->code == QSOCK_SOCKET_ERROR_OPERATION,
+                    "read_line_async on a closed device: %s", r.error != NULL ? r.error->message : "a line");
+      else
+        {
+          FUZZ_CHECK (r.error == NULL, "read_line_async: %s", r.error->message);
+          len = model_line_length (s, read_pos (s), buffered (s), size == 0 ? G_MAXSIZE : (gsize) size - 1);
+          expected = g_malloc (len + 1);
+          memcpy (expected, pending_data (s) + read_pos (s), len);
+          consume (s, len);
+          check_gbytes ("read_line_async", g_steal_pointer (&r.bytes), expected, len);
+        }
+    }
+  else if (s->limit > 0 && size > s->limit)
+    FUZZ_CHECK (r.error != NULL && r.error->code == QSOCK_SOCKET_ERROR_OPERATION,
+                "read_exactly_async past the limit: %s", r.error != NULL ? r.error->message : "bytes");
+  else if (avail < (gsize) size)
+    FUZZ_CHECK (r.error != NULL && r.error->code == QSOCK_SOCKET_ERROR_REMOTE_HOST_CLOSED && input_ended (s),
+                "read_exactly_async (%" G_GINT64_FORMAT ") with %zu: %s", size, avail,
+                r.error != NULL ? r.error->message : "bytes");
+  else
+    {
+      FUZZ_CHECK (r.error == NULL, "read_exactly_async: %s", r.error->message);
+      expected = g_malloc (MAX (size, 1));
+      memcpy (expected, pending_data (s) + read_pos (s), size);
+      consume (s, size);
+      check_gbytes ("read_exactly_async", g_steal_pointer (&r.bytes), expected, size);
+    }
+
+  g_clear_pointer (&r.bytes, g_bytes_unref);
+  g_clear_error (&r.error);
+  s->handler_op = saved;
+  /* On a closed device even a 0-byte read is Qt's misuse ("device not
+   * open"); otherwise run_op () sees any warning. */
+  if (s->closed)
+    fuzz_take_warnings ();
+}
+
 static const char * const op_names[] = {
   "write", "settle", "iterate", "read", "read_bytes", "read_all", "read_line",
   "read_line_bytes", "peek", "peek_bytes", "get_char", "unget_char", "skip",
   "can_read_line", "bytes_available", "at_end", "start_transaction",
   "commit_transaction", "rollback_transaction", "set_read_buffer_size",
   "set_text_mode", "wait_for_ready_read", "set_handler", "shutdown_peer", "close",
+  "set_half_close", "shutdown_write", "read_line_async", "read_exactly_async",
 };
 G_STATIC_ASSERT (G_N_ELEMENTS (op_names) == N_OPS);
 
@@ -793,9 +945,25 @@ run_op (Stream *s,
         {
           s->handler_op = decode_op (s);
           if (s->handler_op.code == OP_SETTLE || s->handler_op.code == OP_ITERATE ||
-              s->handler_op.code == OP_SET_HANDLER || s->handler_op.code == OP_WAIT_FOR_READY_READ)
+              s->handler_op.code == OP_SET_HANDLER || s->handler_op.code == OP_WAIT_FOR_READY_READ ||
+              s->handler_op.code == OP_READ_LINE_ASYNC || s->handler_op.code == OP_READ_EXACTLY_ASYNC)
             s->handler_op.code = OP_WRITE;
         }
+      break;
+    case OP_SET_HALF_CLOSE:
+      qsock_local_set_half_close (s->sock, op.byte & 1);
+      FUZZ_CHECK (qsock_local_get_half_close (s->sock) == (op.byte & 1));
+      s->half_close = op.byte & 1;
+      break;
+    case OP_SHUTDOWN_WRITE:
+      qsock_local_shutdown_write (s->sock);
+      s->write_shut = TRUE;
+      /* Unconnected, it is Qt-style misuse; no model for its message. */
+      fuzz_take_warnings ();
+      break;
+    case OP_READ_LINE_ASYNC:
+    case OP_READ_EXACTLY_ASYNC:
+      op_read_async (s, op.code, op.size);
       break;
     case OP_SHUTDOWN_PEER:
       if (!s->peer_closed)
@@ -803,7 +971,9 @@ run_op (Stream *s,
       s->peer_closed = TRUE;
       break;
     case OP_CLOSE:
+      s->closing = TRUE;
       qsock_iodevice_close (s->dev);
+      s->closing = FALSE;
       if (s->closed)
         break;   /* closing a closed device changes nothing, as in Qt */
       s->closed = TRUE;
@@ -834,11 +1004,13 @@ LLVMFuzzerInitialize (int    *argc,
   trace = g_getenv ("FUZZ_TRACE") != NULL;
 
   /* The library's first socket in a context makes the context's one epoll
-   * descriptor, which stays: make it before the descriptors are counted. */
+   * descriptor, and GLib's first async call one eventfd; both stay: make
+   * them before descriptors are counted. */
   FUZZ_CHECK (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0);
   sock = qsock_local_new ();
   FUZZ_CHECK (qsock_local_set_socket_descriptor (sock, sv[0], QSOCK_LOCAL_SOCKET_STATE_CONNECTED,
                                                  QSOCK_OPEN_MODE_READ_WRITE));
+  qsock_iodevice_read_exactly_async (QSOCK_IODEVICE (sock), 0, NULL, NULL, NULL);
   fuzz_settle ();
   g_object_unref (sock);
   close (sv[1]);
@@ -864,6 +1036,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
   FUZZ_CHECK (qsock_local_set_socket_descriptor (s.sock, sv[0], QSOCK_LOCAL_SOCKET_STATE_CONNECTED,
                                                  QSOCK_OPEN_MODE_READ_WRITE));
   g_signal_connect (s.sock, "ready-read", G_CALLBACK (on_ready_read), &s);
+  g_signal_connect (s.sock, "read-channel-finished", G_CALLBACK (on_read_channel_finished), &s);
 
   while (!fuzz_input_done (&in))
     run_op (&s, decode_op (&s));
@@ -886,6 +1059,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
   fuzz_settle ();
   fuzz_take_warnings ();
   g_byte_array_unref (s.pending);
-  FUZZ_CHECK (fuzz_count_fds () == fds_before, "%d descriptors before, %d after", fds_before, fuzz_count_fds ());
+  FUZZ_CHECK (fuzz_count_fds () == fds_before, "%d descriptors before, %d after:%s", fds_before,
+              fuzz_count_fds (), fuzz_describe_fds ());
   return 0;
 }

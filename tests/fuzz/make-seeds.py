@@ -34,11 +34,11 @@ def size(n):
  S_READ_LINE_BYTES, S_PEEK, S_PEEK_BYTES, S_GET_CHAR, S_UNGET_CHAR, S_SKIP,
  S_CAN_READ_LINE, S_BYTES_AVAILABLE, S_AT_END, S_START, S_COMMIT, S_ROLLBACK,
  S_SET_READ_BUFFER_SIZE, S_SET_TEXT_MODE, S_WAIT, S_SET_HANDLER, S_SHUTDOWN,
- S_CLOSE) = range(25)
+ S_CLOSE, S_SET_HALF_CLOSE, S_SHUTDOWN_WRITE, S_READ_LINE_ASYNC, S_READ_EXACTLY_ASYNC) = range(29)
 
 
 def s_op(code, n=0):
-    if code == S_UNGET_CHAR or code == S_SET_TEXT_MODE:
+    if code in (S_UNGET_CHAR, S_SET_TEXT_MODE, S_SET_HALF_CLOSE):
         return bytes([code, n])
     return bytes([code]) + size(n)
 
@@ -90,6 +90,13 @@ STREAM = {
     'bulk': s_write(bytes(range(64)), 90000) + s_op(S_ITERATE) + s_op(S_BYTES_AVAILABLE)
             + s_op(S_ITERATE) + s_op(S_SETTLE) + s_op(S_PEEK, 70000) + s_op(S_SKIP, '2^40')
             + s_op(S_READ_ALL),
+    'half-close': s_op(S_SET_HALF_CLOSE, 1) + s_write(b'half\n') + s_op(S_SHUTDOWN) + s_op(S_SETTLE)
+                  + s_op(S_READ_ALL) + s_op(S_READ, 1) + s_op(S_SHUTDOWN_WRITE) + s_op(S_SETTLE)
+                  + s_op(S_READ, 1),
+    'async': s_op(S_READ_LINE_ASYNC, 0) + s_write(b'line\nrest') + s_op(S_READ_LINE_ASYNC, 0)
+             + s_op(S_READ_EXACTLY_ASYNC, 3) + s_op(S_READ_EXACTLY_ASYNC, 10) + s_op(S_SET_READ_BUFFER_SIZE, 4)
+             + s_op(S_READ_EXACTLY_ASYNC, 5) + s_op(S_SHUTDOWN) + s_op(S_READ_LINE_ASYNC, 2)
+             + s_op(S_READ_EXACTLY_ASYNC, 2) + s_op(S_CLOSE) + s_op(S_READ_LINE_ASYNC, 0),
     'misuse': s_op(S_READ, 'neg') + s_op(S_READ_BYTES, 'neg') + s_op(S_READ_LINE, 1)
               + s_op(S_READ_LINE_BYTES, 1) + s_op(S_PEEK, 'neg') + s_op(S_PEEK_BYTES, 'neg')
               + s_op(S_SKIP, 'neg') + s_op(S_COMMIT) + s_op(S_ROLLBACK) + s_op(S_START) + s_op(S_START)
