@@ -66,7 +66,8 @@ void          fuzz_fail        (const char *file,
 
 /* Call from LLVMFuzzerInitialize(): re-executes with G_SLICE=always-malloc
  * if it is not set (ASan cannot see objects freed into GSlice), makes
- * criticals and errors abort, silences debug output and counts warnings. */
+ * criticals and errors abort, silences debug output, counts warnings and
+ * makes GLib's worker context, which stays. */
 void          fuzz_init        (int    *argc,
                                 char ***argv);
 

@@ -8,7 +8,8 @@
  * run the main context, has_pending_datagrams, pending_datagram_size,
  * bytes_available, read_datagram, read_datagram_bytes and
  * receive_datagram with chosen maximum sizes (0, small, exact, negative,
- * 2^31, 2^40, G_MAXINT64), and draining from the ready-read handler. Each
+ * 2^31, 2^40, G_MAXINT64), receive_datagram_async (waiting, cancelled),
+ * and draining from the ready-read handler. Each
  * result is checked against the queue of datagrams sent: payload,
  * truncation, sender address and port, destination address and port
  * (IP_PKTINFO/IPV6_PKTINFO), hop limit and interface.
@@ -43,6 +44,7 @@ enum {
   OP_READ_BYTES,
   OP_RECEIVE,
   OP_DRAIN_IN_HANDLER,
+  OP_RECEIVE_ASYNC,
   N_OPS
 };
 
@@ -316,14 +318,13 @@ op_read_bytes (Receiver *r,
   sent_free (sent);
 }
 
+static void check_datagram (Receiver *r, const char *what, QSockDatagram *datagram, Sent *sent, gint64 max);
+
 static void
 op_receive (Receiver *r,
             gint64    max)
 {
   g_autoptr(QSockDatagram) datagram = NULL;
-  g_autoptr(GBytes) bytes = NULL;
-  g_autoptr(GInetAddress) sender = NULL;
-  g_autoptr(GInetAddress) destination = NULL;
   Sent *sent;
 
   max = allocating_max (max);
@@ -335,7 +336,23 @@ op_receive (Receiver *r,
       FUZZ_CHECK (qsock_datagram_is_null (datagram), "a datagram from an empty queue");
       return;
     }
-  FUZZ_CHECK (qsock_datagram_is_valid (datagram), "receive_datagram: null (%s)",
+  check_datagram (r, "receive_datagram", datagram, sent, max);
+  sent_free (sent);
+}
+
+/* Everything a received datagram says, against what was sent. */
+static void
+check_datagram (Receiver      *r,
+                const char    *what,
+                QSockDatagram *datagram,
+                Sent          *sent,
+                gint64         max)
+{
+  g_autoptr(GBytes) bytes = NULL;
+  g_autoptr(GInetAddress) sender = NULL;
+  g_autoptr(GInetAddress) destination = NULL;
+
+  FUZZ_CHECK (qsock_datagram_is_valid (datagram), "%s: null (%s)", what,
               qsock_iodevice_get_error_string (QSOCK_IODEVICE (r->udp)));
 
   bytes = qsock_datagram_get_data (datagram);
@@ -355,7 +372,72 @@ op_receive (Receiver *r,
   if (loopback_index != 0)
     FUZZ_CHECK (qsock_datagram_get_interface_index (datagram) == loopback_index,
                 "interface %u, loopback is %u", qsock_datagram_get_interface_index (datagram), loopback_index);
-  sent_free (sent);
+}
+
+typedef struct
+{
+  gboolean       done;
+  QSockDatagram *datagram;
+  GError        *error;
+} AsyncReceive;
+
+static void
+on_receive_done (GObject      *source,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  AsyncReceive *a = user_data;
+
+  a->datagram = qsock_udp_receive_datagram_finish (QSOCK_UDP (source), result, &a->error);
+  a->done = TRUE;
+}
+
+/* receive_datagram_async: the oldest datagram at once; with none, perhaps
+ * one sent while it waits; else cancelled, receiving nothing. */
+static void
+op_receive_async (Receiver *r)
+{
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  AsyncReceive a = { FALSE, NULL, NULL };
+  gboolean send_while_waiting = fuzz_input_u8 (r->in) & 1;
+  gboolean drain = r->drain_in_handler;
+  Sent *sent;
+
+  if (r->in_handler)
+    return;
+  r->drain_in_handler = FALSE;
+  qsock_udp_receive_datagram_async (r->udp, cancellable, on_receive_done, &a);
+  fuzz_settle ();
+  if (!a.done && send_while_waiting)
+    {
+      FUZZ_CHECK (g_queue_is_empty (&r->queue), "receive_datagram_async waits with %u datagrams",
+                  r->queue.length);
+      op_send (r);
+      fuzz_settle ();
+    }
+  if (!a.done)
+    {
+      FUZZ_CHECK (g_queue_is_empty (&r->queue), "receive_datagram_async waits with %u datagrams",
+                  r->queue.length);
+      g_cancellable_cancel (cancellable);
+      fuzz_settle ();
+      FUZZ_CHECK (a.done, "a cancelled receive never called back");
+      FUZZ_CHECK (g_error_matches (a.error, G_IO_ERROR, G_IO_ERROR_CANCELLED), "cancelled: %s",
+                  a.error != NULL ? a.error->message : "a datagram");
+    }
+  else
+    {
+      FUZZ_CHECK (a.error == NULL, "receive_datagram_async: %s", a.error->message);
+      /* Not pop_expected (): the datagram was taken before this callback,
+       * maybe before a ready-read for the next one, which must count. */
+      sent = g_queue_pop_head (&r->queue);
+      FUZZ_CHECK (sent != NULL, "receive_datagram_async: a datagram nobody sent");
+      check_datagram (r, "receive_datagram_async", a.datagram, sent, -1);
+      sent_free (sent);
+    }
+  g_clear_object (&a.datagram);
+  g_clear_error (&a.error);
+  r->drain_in_handler = drain;
 }
 
 static void
@@ -441,6 +523,9 @@ run_op (Receiver *r,
       break;
     case OP_DRAIN_IN_HANDLER:
       r->drain_in_handler = !r->drain_in_handler;
+      break;
+    case OP_RECEIVE_ASYNC:
+      op_receive_async (r);
       break;
     default:
       g_assert_not_reached ();

@@ -105,7 +105,7 @@ STREAM = {
 
 # ---- fuzz-datagram ----------------------------------------------------------
 (D_SEND, D_SETTLE, D_ITERATE, D_HAS_PENDING, D_PENDING_SIZE, D_BYTES_AVAILABLE,
- D_READ, D_READ_BYTES, D_RECEIVE, D_DRAIN) = range(10)
+ D_READ, D_READ_BYTES, D_RECEIVE, D_DRAIN, D_RECEIVE_ASYNC) = range(11)
 IPV4, IPV6 = b'\x00', b'\x01'
 
 
@@ -148,6 +148,10 @@ DATAGRAM = {
                      + bytes([D_SETTLE, D_DRAIN]) + d_send(b'c') + bytes([D_SETTLE, D_HAS_PENDING]),
     'zero-length': IPV4 + d_send(b'', 0) + bytes([D_SETTLE, D_HAS_PENDING, D_PENDING_SIZE])
                    + d_read(D_READ, 0) + d_send(b'', 0, sender=1) + d_read(D_RECEIVE, 'neg'),
+    # receive_async: cancelled on an empty queue; then one sent while it
+    # waits (the 1 after the op); then one already there.
+    'async': IPV6 + bytes([D_RECEIVE_ASYNC, 0]) + bytes([D_RECEIVE_ASYNC, 1]) + d_send(b'waited for')[1:]
+             + d_send(b'there') + bytes([D_RECEIVE_ASYNC, 0, D_SETTLE]),
     'hops': IPV4 + d_send(b'one', hops=1) + d_send(b'two', sender=1, hops=255) + bytes([D_ITERATE])
             + d_read(D_RECEIVE, 'neg') + d_read(D_RECEIVE, 'neg'),
 }
