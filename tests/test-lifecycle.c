@@ -50,7 +50,7 @@
  * case is reported with the first lines of the child's sanitizer or GLib
  * report. Warnings and criticals are fatal in the child (g_test_init).
  *
- * A whole run forks the children LIFECYCLE_JOBS (default 3) at a time
+ * A whole run forks the children LIFECYCLE_JOBS (default 4 per CPU) at a time
  * before GTest walks the cases (LIFECYCLE_EXEC=1: re-execute this binary
  * for each instead); with -p each case re-executes this binary when it
  * comes. Most of a child's cost is LeakSanitizer's check at its exit.
@@ -394,6 +394,7 @@ typedef struct
   Sig      sig;
   Action   action;
   int      end;
+  gboolean in_wait;   /* the test drives the trigger by a blocking wait */
 } Case;
 
 /* ======================================================================
@@ -1272,6 +1273,104 @@ check_peer_sees_end (World *w)
     g_assert_true (peer_sees_end (w->peer_fd, GUARD_MS));
 }
 
+/* The blocking wait that sees a trigger through without a main loop (the
+ * signals are then emitted inside it), or FALSE if it has none. */
+static gboolean
+drive_by_wait (World *w,
+               gboolean check_only)
+{
+  GObject *obj = w->weak;
+  int state = world_state (w);
+  int ms = GUARD_MS;
+  gint64 start;
+
+  switch (w->c->trigger)
+    {
+    case T_CONNECT:
+    case T_CONNECT_BY_NAME:
+    case T_CONNECT_PEER_CLOSE:
+    case T_CONNECT_PEER_RESET:
+    case T_REFUSED:
+    case T_PEER_OPEN:
+    case T_PEER_CLOSE:
+    case T_PEER_RESET:
+    case T_PEER_SHUTDOWN:
+    case T_WRITE:
+    case T_WRITE_DISCONNECT:
+    case T_WRITE_CLOSE:
+    case T_ICMP_REFUSED:
+    case T_EMFILE:
+      break;
+    default:
+      return FALSE;
+    }
+  if (check_only)
+    return TRUE;
+  /* Released or finished inside the trigger's own call already. */
+  if (obj == NULL || w->runs > 0)
+    return TRUE;
+
+  start = g_get_monotonic_time ();
+  switch (w->c->trigger)
+    {
+    case T_CONNECT:
+    case T_CONNECT_BY_NAME:
+    case T_CONNECT_PEER_CLOSE:
+    case T_CONNECT_PEER_RESET:
+    case T_REFUSED:
+      if (QSOCK_IS_LOCAL (obj))
+        qsock_local_wait_for_connected (QSOCK_LOCAL (obj), ms);
+      else
+        qsock_abstract_wait_for_connected (QSOCK_ABSTRACT (obj), ms);
+      break;
+    case T_PEER_OPEN:
+    case T_PEER_CLOSE:
+    case T_PEER_RESET:
+    case T_PEER_SHUTDOWN:
+      if (IS_SERVER (w->c->kind))
+        {
+          if (QSOCK_IS_TCP_SERVER (obj))
+            qsock_tcp_server_wait_for_new_connection (QSOCK_TCP_SERVER (obj), ms, NULL);
+          else
+            qsock_local_server_wait_for_new_connection (QSOCK_LOCAL_SERVER (obj), ms, NULL);
+        }
+      else if (w->c->trigger == T_PEER_OPEN)
+        qsock_iodevice_wait_for_ready_read (QSOCK_IODEVICE (obj), ms);
+      else if (state != UNC && QSOCK_IS_LOCAL (obj))
+        qsock_local_wait_for_disconnected (QSOCK_LOCAL (obj), ms);
+      else if (state != UNC)
+        qsock_abstract_wait_for_disconnected (QSOCK_ABSTRACT (obj), ms);
+      break;
+    case T_WRITE:
+      if (state != UNC)
+        qsock_iodevice_wait_for_bytes_written (QSOCK_IODEVICE (obj), ms);
+      break;
+    case T_WRITE_DISCONNECT:
+    case T_WRITE_CLOSE:
+      if (state != UNC && QSOCK_IS_LOCAL (obj))
+        qsock_local_wait_for_disconnected (QSOCK_LOCAL (obj), ms);
+      else if (state != UNC)
+        qsock_abstract_wait_for_disconnected (QSOCK_ABSTRACT (obj), ms);
+      break;
+    case T_ICMP_REFUSED:
+      qsock_iodevice_wait_for_ready_read (QSOCK_IODEVICE (obj), ms);
+      break;
+    case T_EMFILE:
+      if (QSOCK_IS_TCP_SERVER (obj))
+        qsock_tcp_server_wait_for_new_connection (QSOCK_TCP_SERVER (obj), ms, NULL);
+      else
+        qsock_local_server_wait_for_new_connection (QSOCK_LOCAL_SERVER (obj), ms, NULL);
+      break;
+    default:
+      g_assert_not_reached ();
+    }
+  /* The handler ran inside the wait; whatever it did (release, abort,
+   * close) must end the wait at once, not at its deadline. */
+  g_assert_cmpuint (w->runs, ==, 1);
+  g_assert_cmpint (g_get_monotonic_time () - start, <, (gint64) 2000 * 1000 * tu_timeout_scale ());
+  return TRUE;
+}
+
 static void
 run_case (gconstpointer data)
 {
@@ -1282,6 +1381,8 @@ run_case (gconstpointer data)
   attach_handler (&w);
 
   run_trigger (&w);
+  if (c->in_wait)
+    drive_by_wait (&w, FALSE);
   TU_RUN_UNTIL (w.runs > 0, GUARD_MS);
   restore_nofile (&w);
   g_assert_cmpuint (w.runs, ==, 1);
@@ -1991,6 +2092,18 @@ run_entry (gconstpointer data)
 }
 
 static GPtrArray *entries;
+static gboolean defer_registration;
+
+static void
+register_entries (void)
+{
+  for (guint i = 0; i < entries->len; i++)
+    {
+      Entry *e = g_ptr_array_index (entries, i);
+
+      g_test_add_data_func (e->path, e, run_entry);
+    }
+}
 
 static void
 add_entry (char          *path,
@@ -2004,8 +2117,12 @@ add_entry (char          *path,
   e->func = func;
   e->data = data;
   g_ptr_array_add (entries, e);
-  /* A child needs its own case only; "1" (by hand) registers them all. */
+  /* A child needs its own case only; "1" (by hand) registers them all.
+   * A whole run registers after its children ran (register_entries()),
+   * so that they inherit less heap for LeakSanitizer to scan. */
   if (child != NULL && g_strcmp0 (child, "1") != 0 && g_strcmp0 (child, path) != 0)
+    return;
+  if (defer_registration)
     return;
   g_test_add_data_func (e->path, e, run_entry);
 }
@@ -2052,7 +2169,9 @@ prerun_all (void)
   g_autoptr(GError) error = NULL;
   g_autofree char *dir = g_dir_make_tmp ("qsock-lifecycle-run-XXXXXX", &error);
   const char *jobs_env = g_getenv ("LIFECYCLE_JOBS");
-  guint jobs = jobs_env != NULL ? (guint) CLAMP (g_ascii_strtoull (jobs_env, NULL, 10), 1, 64) : 3;
+  /* Children mostly wait on loopback or sleep in short spins. */
+  guint jobs = jobs_env != NULL ? (guint) CLAMP (g_ascii_strtoull (jobs_env, NULL, 10), 1, 64)
+                                : CLAMP (4 * g_get_num_processors (), 4, 16);
   GHashTable *running = g_hash_table_new (NULL, NULL);   /* pid → Entry */
   gboolean use_exec = g_getenv ("LIFECYCLE_EXEC") != NULL;
   guint next = 0;
@@ -2115,6 +2234,46 @@ prerun_all (void)
   g_rmdir (dir);
 }
 
+/* Whether the trigger's own call emits the signal (then a wait has nothing
+ * left to drive). */
+static gboolean
+emitted_inside_trigger (const Case *c)
+{
+  const char *name = signal_infos[c->sig].name;
+
+  switch (c->trigger)
+    {
+    case T_CONNECT:
+    case T_REFUSED:
+    case T_CONNECT_PEER_CLOSE:
+    case T_CONNECT_PEER_RESET:
+      if (c->kind == K_LOCAL_CLIENT || c->kind == K_UDP_CONNECTED)
+        return TRUE;
+      return g_str_equal (name, "state-changed-host-lookup") ||
+             g_str_equal (name, "state-changed-connecting") ||
+             g_str_equal (name, "host-found") || g_str_equal (name, "notify-state");
+    case T_CONNECT_BY_NAME:
+      return g_str_equal (name, "state-changed-host-lookup");
+    case T_WRITE:
+      return IS_UDP (c->kind);
+    case T_WRITE_CLOSE:
+      return g_str_equal (name, "about-to-close") || g_str_equal (name, "state-changed-closing") ||
+             g_str_equal (name, "notify-state");
+    case T_WRITE_DISCONNECT:
+      return g_str_equal (name, "state-changed-closing") || g_str_equal (name, "notify-state");
+    default:
+      return FALSE;
+    }
+}
+
+static gboolean
+drive_by_wait_applies (const Case *c)
+{
+  World probe = { .c = c };
+
+  return drive_by_wait (&probe, TRUE) && !emitted_inside_trigger (c);
+}
+
 static int
 signal_by_name (const char *name)
 {
@@ -2147,18 +2306,31 @@ add_matrix (void)
             continue;
           for (gsize a = 0; a < n_actions; a++)
             {
-              Case *c = g_new0 (Case, 1);
+              for (int in_wait = 0; in_wait <= 1; in_wait++)
+                {
+                  Case *c = g_new0 (Case, 1);
 
-              c->kind = sc->kind;
-              c->trigger = sc->trigger;
-              c->sig = signal_by_name (names[j]);
-              c->action = actions[a];
-              c->end = sc->end;
-              add_entry (g_strdup_printf ("/lifecycle/%s/%s/%s/%s", kind_names[c->kind],
-                                          signal_infos[c->sig].name, action_names[c->action],
-                                          trigger_names[c->trigger]),
-                         run_case, c);
-              n++;
+                  c->kind = sc->kind;
+                  c->trigger = sc->trigger;
+                  c->sig = signal_by_name (names[j]);
+                  c->action = actions[a];
+                  c->end = sc->end;
+                  c->in_wait = in_wait;
+                  /* Driven by a blocking wait: the releasing actions. */
+                  if (in_wait && (!drive_by_wait_applies (c) ||
+                                  (c->action != A_UNREF && c->action != A_ABORT &&
+                                   c->action != A_CLOSE && c->action != A_DISCONNECT)))
+                    {
+                      g_free (c);
+                      continue;
+                    }
+                  add_entry (g_strdup_printf ("/lifecycle/%s/%s/%s/%s%s", kind_names[c->kind],
+                                              signal_infos[c->sig].name, action_names[c->action],
+                                              trigger_names[c->trigger],
+                                              in_wait ? "-in-wait" : ""),
+                             run_case, c);
+                  n++;
+                }
             }
         }
     }
@@ -2280,13 +2452,15 @@ main (int argc, char **argv)
   g_test_init (&n_args, &args, NULL);
 
   entries = g_ptr_array_new ();
+  defer_registration = parent && whole_run;
   n = add_matrix ();
   add_extras ();
   if (parent)
+    g_test_message ("lifecycle matrix: %u cases, %u in all", n, entries->len);
+  if (defer_registration)
     {
-      g_test_message ("lifecycle matrix: %u cases, %u in all", n, entries->len);
-      if (whole_run)
-        prerun_all ();
+      prerun_all ();
+      register_entries ();
     }
 
   return g_test_run ();
