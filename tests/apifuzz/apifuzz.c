@@ -1233,8 +1233,9 @@ watchdog_thread (gpointer data)
           char *pid = g_strdup_printf ("%d", (int) getpid ());
           argv[2] = pid;
           fprintf (stderr, "apifuzz: hang; the threads' stacks (gdb):\n");
-          g_spawn_sync (NULL, argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDIN_FROM_DEV_NULL |
-                        G_SPAWN_CHILD_INHERITS_STDIN * 0, NULL, NULL, NULL, NULL, NULL, NULL);
+          /* gdb writes to our stderr; without gdb this is a no-op */
+          g_spawn_sync (NULL, argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDIN_FROM_DEV_NULL,
+                        NULL, NULL, NULL, NULL, NULL, NULL);
           g_free (pid);
           fail ("hang: step %s for more than %.0f s, in %s on %s#%u",
                 g_atomic_int_get (&in_teardown) ? "(teardown)" : "in progress", limit_us / 1e6,
