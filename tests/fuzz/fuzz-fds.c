@@ -15,7 +15,9 @@
  * given number of bytes from the kernel; every taken descriptor must be
  * open, close-on-exec and the very file that was sent, in order; the data
  * must arrive intact; and at the end of every input the process has
- * exactly the descriptors it had before.
+ * exactly the descriptors it had before. The other way, the library sends
+ * 0 to 65 descriptors with qsock_local_send_fds () and the harness
+ * receives them.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -43,6 +45,7 @@ enum {
   OP_TAKE,
   OP_SET_READ_BUFFER_SIZE,
   OP_SHUTDOWN_PEER,
+  OP_LIBRARY_SENDS_FDS,
   N_OPS
 };
 
@@ -273,6 +276,82 @@ op_take (Fds *f)
   g_object_unref (list);
 }
 
+/* The other way: qsock_local_send_fds () to the harness, which receives
+ * with a control buffer big enough for 64 and checks bytes and files. */
+static void
+op_library_sends (Fds *f)
+{
+  union { char buf[CMSG_SPACE (sizeof (int) * 64)]; struct cmsghdr align; } control;
+  g_autoptr(GUnixFDList) list = g_unix_fd_list_new ();
+  g_autoptr(GError) error = NULL;
+  g_autofree FileId *sent = NULL;
+  guint n_fds = fuzz_input_u8 (f->in) % 66;
+  gsize size = fuzz_input_u8 (f->in) % 8;
+  char data[8] = "fdsfdsf";
+  char got[16];
+  struct iovec iov = { got, sizeof got };
+  struct msghdr msg = { 0 };
+  gboolean ok;
+  gsize received = 0;
+  guint n_received = 0;
+  gboolean valid = n_fds >= 1 && n_fds <= 64 && size > 0;
+
+  sent = g_new0 (FileId, MAX (n_fds, 1));
+  for (guint i = 0; i < n_fds; i++)
+    {
+      FUZZ_CHECK (g_unix_fd_list_append (list, f->devnull, NULL) >= 0);
+      sent[i] = file_id (f->devnull);
+    }
+
+  ok = qsock_local_send_fds (f->sock, list, data, size, &error);
+  if (qsock_local_get_state (f->sock) != QSOCK_LOCAL_SOCKET_STATE_CONNECTED)
+    {
+      FUZZ_CHECK (!ok && error != NULL, "send_fds while unconnected succeeded");
+      return;
+    }
+  FUZZ_CHECK (ok == valid, "send_fds (%u descriptors, %zu bytes) = %d: %s", n_fds, size, ok,
+              error != NULL ? error->message : "no error");
+  if (!ok)
+    return;
+
+  /* The bytes may come in pieces; the descriptors come with the first. */
+  while (received < size)
+    {
+      gssize n;
+
+      msg.msg_iov = &iov;
+      msg.msg_iovlen = 1;
+      iov.iov_base = got + received;
+      iov.iov_len = sizeof got - received;
+      msg.msg_control = control.buf;
+      msg.msg_controllen = sizeof control.buf;
+      n = recvmsg (f->peer, &msg, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+      FUZZ_CHECK (n > 0, "the harness received %zd: %s", n, g_strerror (errno));
+      FUZZ_CHECK (!(msg.msg_flags & MSG_CTRUNC));
+      for (struct cmsghdr *c = CMSG_FIRSTHDR (&msg); c != NULL; c = CMSG_NXTHDR (&msg, c))
+        {
+          guint count = (c->cmsg_len - CMSG_LEN (0)) / sizeof (int);
+          int fds[64];
+
+          FUZZ_CHECK (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS);
+          FUZZ_CHECK (n_received + count <= n_fds, "%u descriptors, %u sent", n_received + count, n_fds);
+          memcpy (fds, CMSG_DATA (c), count * sizeof (int));
+          for (guint i = 0; i < count; i++)
+            {
+              FileId id = file_id (fds[i]);
+
+              FUZZ_CHECK (id.dev == sent[n_received].dev && id.ino == sent[n_received].ino,
+                          "sent descriptor %u is another file", n_received);
+              close (fds[i]);
+              n_received++;
+            }
+        }
+      received += n;
+    }
+  FUZZ_CHECK (received == size && memcmp (got, data, size) == 0, "the harness got other bytes");
+  FUZZ_CHECK (n_received == n_fds, "the harness got %u descriptors of %u", n_received, n_fds);
+}
+
 static void
 run_op (Fds    *f,
         guint8  code)
@@ -306,6 +385,9 @@ run_op (Fds    *f,
 
         qsock_local_set_read_buffer_size (f->sock, (n & 0x80) ? 0 : 1 + (n & 0x7f) * 97);
       }
+      break;
+    case OP_LIBRARY_SENDS_FDS:
+      op_library_sends (f);
       break;
     case OP_SHUTDOWN_PEER:
       if (!f->peer_closed)

@@ -157,7 +157,8 @@ DATAGRAM = {
 }
 
 # ---- fuzz-fds -----------------------------------------------------------------
-F_SEND, F_SEND_FDS, F_SETTLE, F_READ_ALL, F_READ, F_TAKE, F_SET_READ_BUFFER_SIZE, F_SHUTDOWN = range(8)
+(F_SEND, F_SEND_FDS, F_SETTLE, F_READ_ALL, F_READ, F_TAKE, F_SET_READ_BUFFER_SIZE, F_SHUTDOWN,
+ F_LIBRARY_SENDS) = range(9)
 
 
 def f_words(length):
@@ -184,6 +185,10 @@ FDS = {
              + bytes([F_SETTLE, F_TAKE, F_READ, 0, 100, F_SETTLE, F_TAKE, F_READ_ALL, F_SETTLE, F_TAKE]),
     'peer-closed': f_send_fds(7, b'bye', mix=3) + bytes([F_SHUTDOWN, F_SETTLE, F_READ_ALL]),
     'untaken': f_send_fds(20) + f_send(b'tail') + bytes([F_SETTLE]),
+    # qsock_local_send_fds (): 1, 64, 65 (refused) and 0 (refused) descriptors, 0 bytes (refused).
+    'library-sends': bytes([F_LIBRARY_SENDS, 1, 3, F_LIBRARY_SENDS, 64, 7, F_LIBRARY_SENDS, 65, 1,
+                            F_LIBRARY_SENDS, 0, 1, F_LIBRARY_SENDS, 2, 0, F_SHUTDOWN, F_SETTLE,
+                            F_LIBRARY_SENDS, 1, 1]),
     'data-only': f_send(bytes(range(32)), 60000) + bytes([F_SETTLE, F_READ, 0xff, 0xff, F_READ_ALL, F_TAKE]),
 }
 
