@@ -68,6 +68,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <signal.h>
 #include <string.h>
 #include <spawn.h>
 #include <sys/resource.h>
@@ -1957,7 +1958,8 @@ known_failure (const char *path)
 /* The first lines of a child's report worth a one-line summary: the
  * sanitizer's kind, its first frame and the first frame in the library. */
 static char *
-summarize (const char *out)
+summarize (const char *out,
+           int         status)
 {
   g_auto(GStrv) lines = g_strsplit (out, "\n", -1);
   GString *s = g_string_new (NULL);
@@ -2005,8 +2007,14 @@ summarize (const char *out)
     g_string_append_printf (s, " [first library frame: %s]", lib_frame);
   if (glib != NULL && kind == NULL)
     g_string_append (s, glib);
-  if (s->len == 0)
-    g_string_append (s, "child failed without a report");
+  if (s->len == 0 && WIFSIGNALED (status) && WTERMSIG (status) == SIGALRM)
+    g_string_append (s, "hung: the child was killed after 30 s");
+  else if (s->len == 0 && WIFSIGNALED (status))
+    g_string_append_printf (s, "child killed by signal %d (%s) without a report",
+                            WTERMSIG (status), g_strsignal (WTERMSIG (status)));
+  else if (s->len == 0)
+    g_string_append_printf (s, "child failed without a report (exit status %d)",
+                            WIFEXITED (status) ? WEXITSTATUS (status) : -1);
   return g_string_free (s, FALSE);
 }
 
@@ -2082,7 +2090,7 @@ run_entry (gconstpointer data)
   if (!g_spawn_check_wait_status (status, NULL))
     {
       g_autofree char *both = g_strconcat (err, "\n", out, NULL);
-      g_autofree char *summary = summarize (both);
+      g_autofree char *summary = summarize (both, status);
 
       if (g_test_verbose () || g_getenv ("LIFECYCLE_SHOW_CHILD") != NULL)
         g_printerr ("%s", both);
