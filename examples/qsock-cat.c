@@ -265,12 +265,15 @@ on_stdin_readable (int          fd,
 
   if (n == 0)
     {
-      /* Like Qt, this sends what is queued before it closes; the exit
-       * comes with `disconnected`. */
-      print_note (cat, "end of input, disconnecting (%" G_GINT64_FORMAT " bytes still queued)",
+      /* As netcat: end of input shuts our sending side down after what is
+       * queued (half-close), and the peer's reply still comes back; the
+       * connection closes once the peer has ended too, and the exit comes
+       * with `disconnected`. */
+      print_note (cat, "end of input, shutting down sending (%" G_GINT64_FORMAT " bytes still queued)",
                   qsock_iodevice_bytes_to_write (device));
       cat->stdin_source = 0;
-      qsock_abstract_disconnect_from_host (QSOCK_ABSTRACT (cat->socket));
+      cat->stdin_eof = TRUE;
+      qsock_abstract_shutdown_write (QSOCK_ABSTRACT (cat->socket));
       return G_SOURCE_REMOVE;
     }
 
@@ -330,6 +333,28 @@ on_connected (QSockAbstract *socket,
   watch_stdin (cat);
 }
 
+/* With half-close on, the peer's end of input arrives alone. If ours has
+ * ended too the socket is closing by itself; otherwise the peer is done
+ * talking: send what is queued and close, as netcat does when the remote
+ * side finishes first. */
+static void
+on_read_channel_finished (QSockIODevice *device,
+                          gpointer       user_data)
+{
+  Cat *cat = user_data;
+
+  drain_socket (cat);
+  if (cat->stdin_eof)
+    return;
+  print_note (cat, "end of the peer's input, disconnecting");
+  if (cat->stdin_source != 0)
+    {
+      g_source_remove (cat->stdin_source);
+      cat->stdin_source = 0;
+    }
+  qsock_abstract_disconnect_from_host (QSOCK_ABSTRACT (cat->socket));
+}
+
 static void
 on_disconnected (QSockAbstract *socket,
                  gpointer       user_data)
@@ -366,7 +391,9 @@ adopt_socket (Cat      *cat,
               QSockTcp *socket)
 {
   cat->socket = socket;
+  qsock_abstract_set_half_close (QSOCK_ABSTRACT (socket), TRUE);
   g_signal_connect (socket, "ready-read", G_CALLBACK (on_ready_read), cat);
+  g_signal_connect (socket, "read-channel-finished", G_CALLBACK (on_read_channel_finished), cat);
   g_signal_connect (socket, "bytes-written", G_CALLBACK (on_bytes_written), cat);
   g_signal_connect (socket, "state-changed", G_CALLBACK (on_state_changed), cat);
   g_signal_connect (socket, "connected", G_CALLBACK (on_connected), cat);
@@ -948,6 +975,7 @@ typedef struct {
   QSockLocal       *socket;
   guint             stdin_source;
   gboolean          stdin_paused; /* by MAX_QUEUED, not by EOF */
+  gboolean          stdin_eof;
 } Local;
 
 static void
@@ -1068,12 +1096,14 @@ on_local_stdin_readable (int          fd,
 
   if (n == 0)
     {
-      /* As Qt's disconnectFromServer(): what is queued is sent first, and
-       * the exit comes with `disconnected`. */
-      print_note (local->cat, "end of input, disconnecting (%" G_GINT64_FORMAT " bytes still queued)",
+      /* As for tcp://: our sending side is shut down after what is queued,
+       * the peer's reply still comes back, and the exit comes with
+       * `disconnected` once the peer has ended too. */
+      print_note (local->cat, "end of input, shutting down sending (%" G_GINT64_FORMAT " bytes still queued)",
                   qsock_iodevice_bytes_to_write (device));
       local->stdin_source = 0;
-      qsock_local_disconnect_from_server (local->socket);
+      local->stdin_eof = TRUE;
+      qsock_local_shutdown_write (local->socket);
       return G_SOURCE_REMOVE;
     }
 
@@ -1143,6 +1173,25 @@ note_peer (Local *local)
                 (long) g_credentials_get_unix_user (credentials, NULL));
 }
 
+/* As on_read_channel_finished() for tcp://. */
+static void
+on_local_read_channel_finished (QSockIODevice *device,
+                                gpointer       user_data)
+{
+  Local *local = user_data;
+
+  local_drain (local);
+  if (local->stdin_eof)
+    return;
+  print_note (local->cat, "end of the peer's input, disconnecting");
+  if (local->stdin_source != 0)
+    {
+      g_source_remove (local->stdin_source);
+      local->stdin_source = 0;
+    }
+  qsock_local_disconnect_from_server (local->socket);
+}
+
 static void
 on_local_connected (QSockLocal *socket,
                     gpointer    user_data)
@@ -1194,7 +1243,9 @@ local_adopt (Local      *local,
              QSockLocal *socket)
 {
   local->socket = socket;
+  qsock_local_set_half_close (socket, TRUE);
   g_signal_connect (socket, "ready-read", G_CALLBACK (on_local_ready_read), local);
+  g_signal_connect (socket, "read-channel-finished", G_CALLBACK (on_local_read_channel_finished), local);
   g_signal_connect (socket, "bytes-written", G_CALLBACK (on_local_bytes_written), local);
   g_signal_connect (socket, "state-changed", G_CALLBACK (on_local_state_changed), local);
   g_signal_connect (socket, "connected", G_CALLBACK (on_local_connected), local);

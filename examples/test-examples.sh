@@ -644,5 +644,28 @@ check "--user-only needs --listen local:" 2 "--user-only applies to --listen loc
 check "--user-only has no meaning in the abstract namespace" 2 "abstract namespace" \
   -- "$cat_bin" --listen --user-only "local:@$abstract_name"
 
+# Half-close, as netcat: 4 MB of lines through a socat echo peer come back
+# whole (without it, the end of input dropped what was still queued).
+seq 1 600000 >"$work/lines.in"
+port=$(free_port)
+timeout -k 5 60 socat -t 30 "TCP-LISTEN:$port,bind=127.0.0.1,reuseaddr" EXEC:cat &
+pids+=("$!")
+for _ in $(seq 50); do
+  python3 -c 'import socket, sys; socket.create_connection(("127.0.0.1", int(sys.argv[1]))).close()' "$port" 2>/dev/null && break
+  sleep 0.1
+done
+# The probe connection above made socat fork its one EXEC; start a fresh one.
+wait "${pids[-1]}" 2>/dev/null || true
+timeout -k 5 60 socat -t 30 "TCP-LISTEN:$port,bind=127.0.0.1,reuseaddr" EXEC:cat &
+pids+=("$!")
+sleep 0.3
+if timeout 60 "$cat_bin" "tcp://127.0.0.1:$port" <"$work/lines.in" >"$work/lines.out" 2>"$work/lines.err" &&
+   cmp -s "$work/lines.in" "$work/lines.out"; then
+  ok "tcp:// pipeline: 4 MB through a socat echo come back whole"
+else
+  not_ok "tcp:// pipeline: $(wc -c <"$work/lines.out") of $(wc -c <"$work/lines.in") bytes came back"
+  note "$work/lines.err"
+fi
+
 echo "1..$count"
 (( failures == 0 ))
