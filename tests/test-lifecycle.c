@@ -157,6 +157,9 @@ typedef enum
   T_ICMP_READ,          /* ... and reads once the refusal is there */
   T_ICMP_WRITE,         /* ... and writes again once the refusal is there */
   T_EMFILE,             /* a server cannot accept: out of descriptors */
+  T_HALF_PEER_SHUTDOWN, /* half-close on; the peer writes a line and shuts down */
+  T_HALF_WRITE_SHUTDOWN,/* half-close on; the object writes and shuts its side down */
+  T_HALF_BOTH,          /* half-close on; the peer shut down, now the object does */
   N_TRIGGERS
 } Trigger;
 
@@ -165,6 +168,7 @@ static const char * const trigger_names[N_TRIGGERS] = {
   "refused", "peer-open", "peer-close", "peer-reset", "peer-shutdown", "write",
   "write-disconnect", "write-close", "disconnect", "close", "abort", "bind", "bind-in-use",
   "icmp-refused", "icmp-read", "icmp-write", "emfile",
+  "half-close-peer-shutdown", "half-close-write-shutdown", "half-close-both",
 };
 
 typedef enum { SHAPE_PLAIN, SHAPE_INT, SHAPE_INT64, SHAPE_NOTIFY } Shape;
@@ -278,6 +282,12 @@ typedef struct
   "read-channel-finished disconnected notify-state"
 #define SELF_ABORTS \
   "about-to-close state-changed-unconnected read-channel-finished disconnected notify-state"
+/* Half-close (1.2): the peer's end only ends reading; the connection
+ * ends once both sides have shut down. */
+#define HALF_PEER_SHUTS "ready-read read-channel-finished"
+#define HALF_WRITE_SHUTS "bytes-written"
+#define HALF_BOTH_SHUT \
+  "state-changed-closing state-changed-unconnected disconnected notify-state"
 #define WRITE_CLOSES \
   "about-to-close state-changed-closing bytes-written state-changed-unconnected " \
   "read-channel-finished disconnected notify-state"
@@ -304,6 +314,9 @@ static const Scenario scenarios[] = {
   { K_TCP_CLIENT, T_WRITE, CON, "bytes-written" },
   { K_TCP_CLIENT, T_WRITE_DISCONNECT, UNC, WRITE_DISCONNECTS },
   { K_TCP_CLIENT, T_WRITE_CLOSE, UNC, WRITE_CLOSES },
+  { K_TCP_CLIENT, T_HALF_PEER_SHUTDOWN, CON, HALF_PEER_SHUTS },
+  { K_TCP_CLIENT, T_HALF_WRITE_SHUTDOWN, CON, HALF_WRITE_SHUTS },
+  { K_TCP_CLIENT, T_HALF_BOTH, UNC, HALF_BOTH_SHUT },
   { K_TCP_CLIENT, T_CLOSE, UNC, SELF_CLOSES },
   { K_TCP_CLIENT, T_ABORT, UNC, SELF_ABORTS },
 
@@ -315,6 +328,9 @@ static const Scenario scenarios[] = {
   { K_TCP_ACCEPTED, T_WRITE, CON, "bytes-written" },
   { K_TCP_ACCEPTED, T_WRITE_DISCONNECT, UNC, WRITE_DISCONNECTS },
   { K_TCP_ACCEPTED, T_WRITE_CLOSE, UNC, WRITE_CLOSES },
+  { K_TCP_ACCEPTED, T_HALF_PEER_SHUTDOWN, CON, HALF_PEER_SHUTS },
+  { K_TCP_ACCEPTED, T_HALF_WRITE_SHUTDOWN, CON, HALF_WRITE_SHUTS },
+  { K_TCP_ACCEPTED, T_HALF_BOTH, UNC, HALF_BOTH_SHUT },
   { K_TCP_ACCEPTED, T_CLOSE, UNC, SELF_CLOSES },
   { K_TCP_ACCEPTED, T_ABORT, UNC, SELF_ABORTS },
 
@@ -362,6 +378,9 @@ static const Scenario scenarios[] = {
   { K_LOCAL_CLIENT, T_WRITE, CON, "bytes-written" },
   { K_LOCAL_CLIENT, T_WRITE_DISCONNECT, UNC, WRITE_DISCONNECTS },
   { K_LOCAL_CLIENT, T_WRITE_CLOSE, UNC, WRITE_CLOSES },
+  { K_LOCAL_CLIENT, T_HALF_PEER_SHUTDOWN, CON, HALF_PEER_SHUTS },
+  { K_LOCAL_CLIENT, T_HALF_WRITE_SHUTDOWN, CON, HALF_WRITE_SHUTS },
+  { K_LOCAL_CLIENT, T_HALF_BOTH, UNC, HALF_BOTH_SHUT },
   { K_LOCAL_CLIENT, T_CLOSE, UNC, SELF_CLOSES },
   { K_LOCAL_CLIENT, T_ABORT, UNC, SELF_ABORTS },
 
@@ -373,6 +392,9 @@ static const Scenario scenarios[] = {
   { K_LOCAL_ACCEPTED, T_WRITE, CON, "bytes-written" },
   { K_LOCAL_ACCEPTED, T_WRITE_DISCONNECT, UNC, WRITE_DISCONNECTS },
   { K_LOCAL_ACCEPTED, T_WRITE_CLOSE, UNC, WRITE_CLOSES },
+  { K_LOCAL_ACCEPTED, T_HALF_PEER_SHUTDOWN, CON, HALF_PEER_SHUTS },
+  { K_LOCAL_ACCEPTED, T_HALF_WRITE_SHUTDOWN, CON, HALF_WRITE_SHUTS },
+  { K_LOCAL_ACCEPTED, T_HALF_BOTH, UNC, HALF_BOTH_SHUT },
   { K_LOCAL_ACCEPTED, T_CLOSE, UNC, SELF_CLOSES },
   { K_LOCAL_ACCEPTED, T_ABORT, UNC, SELF_ABORTS },
 
@@ -976,6 +998,15 @@ world_init (World      *w,
     default: g_assert_not_reached ();
     }
 
+  if (c->trigger == T_HALF_PEER_SHUTDOWN || c->trigger == T_HALF_WRITE_SHUTDOWN ||
+      c->trigger == T_HALF_BOTH)
+    {
+      if (QSOCK_IS_LOCAL (w->obj))
+        qsock_local_set_half_close (QSOCK_LOCAL (w->obj), TRUE);
+      else
+        qsock_abstract_set_half_close (QSOCK_ABSTRACT (w->obj), TRUE);
+    }
+
   w->weak = w->obj;
   g_object_add_weak_pointer (w->obj, &w->weak);
   /* For unref the handler owns the reference the test had. */
@@ -1097,6 +1128,15 @@ self_disconnect (World *w)
 }
 
 static void
+self_shutdown_write (World *w)
+{
+  if (QSOCK_IS_LOCAL (w->obj))
+    qsock_local_shutdown_write (QSOCK_LOCAL (w->obj));
+  else
+    qsock_abstract_shutdown_write (QSOCK_ABSTRACT (w->obj));
+}
+
+static void
 client_connects (World *w)
 {
   if (w->c->kind == K_TCP_SERVER)
@@ -1174,8 +1214,27 @@ run_trigger (World *w)
       qsock_iodevice_close (QSOCK_IODEVICE (w->obj));
       break;
     case T_PEER_SHUTDOWN:
+    case T_HALF_PEER_SHUTDOWN:
       peer_write_line (w);
       g_assert_cmpint (shutdown (w->peer_fd, SHUT_WR), ==, 0);
+      break;
+    case T_HALF_WRITE_SHUTDOWN:
+      self_write (w);
+      self_shutdown_write (w);
+      break;
+    case T_HALF_BOTH:
+      {
+        gint64 want = strlen (LINE);
+
+        /* The peer's line and end arrive first (the handler ignores
+         * them: its signal comes later). */
+        peer_write_line (w);
+        g_assert_cmpint (shutdown (w->peer_fd, SHUT_WR), ==, 0);
+        TU_RUN_UNTIL (qsock_iodevice_bytes_available (QSOCK_IODEVICE (w->obj)) == want, GUARD_MS);
+        tu_spin (5);
+        g_assert_cmpint (world_state (w), ==, CON);
+        self_shutdown_write (w);
+      }
       break;
     case T_DISCONNECT:
       self_disconnect (w);
@@ -2264,6 +2323,8 @@ emitted_inside_trigger (const Case *c)
       return g_str_equal (name, "state-changed-host-lookup");
     case T_WRITE:
       return IS_UDP (c->kind);
+    case T_HALF_BOTH:
+      return TRUE;
     case T_WRITE_CLOSE:
       return g_str_equal (name, "about-to-close") || g_str_equal (name, "state-changed-closing") ||
              g_str_equal (name, "notify-state");
