@@ -21,9 +21,14 @@
  *            wait-new-connection (10 ms)
  *   trigger  what makes the object emit: a connect, a refused connect, the
  *            plain POSIX peer writing a line and then staying, closing
- *            cleanly or resetting (SO_LINGER 0; for Unix sockets: closing
- *            with unread data, which gives ECONNRESET), the object writing,
- *            closing, aborting, binding, ...
+ *            cleanly, resetting (SO_LINGER 0; for Unix sockets: closing
+ *            with unread data, which gives ECONNRESET) or shutting down its
+ *            sending side, the object writing, closing, aborting, binding,
+ *            half-closing, ...; a trigger the main loop carries out also
+ *            runs "-in-wait" (the test drives it by the matching blocking
+ *            wait_for_*(), so the signals come from inside that call; for
+ *            the releasing actions) and "-in-thread" (the whole case in a
+ *            worker thread with its own main context; for unref)
  *
  * The scenario table below lists, per class and trigger, the signals that
  * trigger emits; each of them gets every action. Every case asserts that
@@ -418,6 +423,7 @@ typedef struct
   Action   action;
   int      end;
   gboolean in_wait;   /* the test drives the trigger by a blocking wait */
+  gboolean in_thread; /* ... in a worker thread with its own main context */
 } Case;
 
 /* ======================================================================
@@ -1431,10 +1437,34 @@ drive_by_wait (World *w,
   return TRUE;
 }
 
+static void run_case_here (const Case *c);
+
+static gpointer
+case_thread (gpointer data)
+{
+  GMainContext *context = g_main_context_new ();
+
+  g_main_context_push_thread_default (context);
+  run_case_here (data);
+  g_main_context_pop_thread_default (context);
+  g_main_context_unref (context);
+  return NULL;
+}
+
 static void
 run_case (gconstpointer data)
 {
   const Case *c = data;
+
+  if (c->in_thread)
+    g_thread_join (g_thread_new ("lifecycle", case_thread, (gpointer) c));
+  else
+    run_case_here (c);
+}
+
+static void
+run_case_here (const Case *c)
+{
   World w;
 
   world_init (&w, c);
@@ -2375,8 +2405,9 @@ add_matrix (void)
             continue;
           for (gsize a = 0; a < n_actions; a++)
             {
-              for (int in_wait = 0; in_wait <= 1; in_wait++)
+              for (int variant = 0; variant <= 2; variant++)
                 {
+                  gboolean in_wait = variant == 1, in_thread = variant == 2;
                   Case *c = g_new0 (Case, 1);
 
                   c->kind = sc->kind;
@@ -2385,6 +2416,13 @@ add_matrix (void)
                   c->action = actions[a];
                   c->end = sc->end;
                   c->in_wait = in_wait;
+                  c->in_thread = in_thread;
+                  /* In a thread of its own: the last reference only. */
+                  if (in_thread && c->action != A_UNREF)
+                    {
+                      g_free (c);
+                      continue;
+                    }
                   /* Driven by a blocking wait: the releasing actions. */
                   if (in_wait && (!drive_by_wait_applies (c) ||
                                   (c->action != A_UNREF && c->action != A_ABORT &&
@@ -2396,7 +2434,7 @@ add_matrix (void)
                   add_entry (g_strdup_printf ("/lifecycle/%s/%s/%s/%s%s", kind_names[c->kind],
                                               signal_infos[c->sig].name, action_names[c->action],
                                               trigger_names[c->trigger],
-                                              in_wait ? "-in-wait" : ""),
+                                              in_wait ? "-in-wait" : in_thread ? "-in-thread" : ""),
                              run_case, c);
                   n++;
                 }
