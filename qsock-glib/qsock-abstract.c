@@ -95,6 +95,8 @@ typedef struct
   guint16           connect_port;
   GCancellable     *lookup_cancellable;
   GSource          *lookup_start;     /* the lookup, not begun yet */
+  struct sockaddr_storage attempt;    /* the address being connected to */
+  socklen_t         attempt_len;
   GSource          *connect_timer;
   QSockSocketError  candidate_error;
   const char       *candidate_message;
@@ -827,6 +829,8 @@ start_connect (QSockAbstract *self,
     }
 
   len = qsock_sockaddr_from_inet (address, priv->connect_port, family, &storage);
+  priv->attempt = storage;
+  priv->attempt_len = len;
   do
     r = connect (priv->fd, (struct sockaddr *) &storage, len);
   while (r < 0 && errno == EINTR);
@@ -834,6 +838,9 @@ start_connect (QSockAbstract *self,
   if (r == 0)
     return CONNECT_DONE;
 
+  /* EAGAIN (Linux: no routing cache entry) means not started: the socket
+   * reports writable at once, and test_connection() tries again, as Qt
+   * calls connect() again on its write notification. */
   if (errno == EINPROGRESS || errno == EAGAIN)
     {
       update_interest (self);
@@ -895,6 +902,29 @@ test_connection (QSockAbstract *self)
 
   if (getsockopt (priv->fd, SOL_SOCKET, SO_ERROR, &so_error, &len) != 0)
     so_error = errno;
+
+  if (so_error == 0 && priv->type == QSOCK_SOCKET_TYPE_TCP)
+    {
+      struct sockaddr_storage peer;
+      socklen_t peer_len = sizeof peer;
+
+      /* Writable without an error is not yet connected when connect()
+       * never started (EAGAIN): ask again. */
+      if (getpeername (priv->fd, (struct sockaddr *) &peer, &peer_len) != 0 && errno == ENOTCONN)
+        {
+          int r;
+
+          do
+            r = connect (priv->fd, (struct sockaddr *) &priv->attempt, priv->attempt_len);
+          while (r < 0 && errno == EINTR);
+          if (r != 0 && errno != EISCONN)
+            {
+              if (errno == EINPROGRESS || errno == EALREADY || errno == EAGAIN)
+                return;
+              so_error = errno;
+            }
+        }
+    }
 
   if (so_error == 0)
     {
@@ -1020,6 +1050,7 @@ disconnect_internal (QSockAbstract *self)
 {
   QSockAbstractPrivate *priv = PRIV (self);
   QSockSocketState previous;
+  gboolean input_reported;
 
   if (priv->state == QSOCK_SOCKET_STATE_UNCONNECTED)
     return;
@@ -1051,10 +1082,13 @@ disconnect_internal (QSockAbstract *self)
     }
 
   previous = priv->state;
+  /* A half-closed socket reported the end of its input when it came. */
+  input_reported = priv->read_eof;
   g_clear_pointer (&priv->candidates, g_ptr_array_unref);
   reset_socket_layer (self);
   set_state (self, QSOCK_SOCKET_STATE_UNCONNECTED);
-  qsock_iodevice_emit_read_channel_finished (QSOCK_IODEVICE (self));
+  if (!input_reported)
+    qsock_iodevice_emit_read_channel_finished (QSOCK_IODEVICE (self));
   if (previous == QSOCK_SOCKET_STATE_CONNECTED || previous == QSOCK_SOCKET_STATE_CLOSING)
     g_signal_emit (self, signals[DISCONNECTED], 0);
 
@@ -1344,6 +1378,13 @@ wait_interest (QSockAbstract *self)
   if (priv->type == QSOCK_SOCKET_TYPE_UDP)
     return priv->datagram_pending ? 0 : G_IO_IN;
 
+  /* Qt's waits read whenever the buffer has room, also after a partial
+   * read outside any handler left reading paused in the loop. */
+  if (priv->read_paused && priv->state == QSOCK_SOCKET_STATE_CONNECTED && has_read_room (self))
+    {
+      priv->read_paused = FALSE;
+      update_interest (self);
+    }
   if (priv->state == QSOCK_SOCKET_STATE_CONNECTED && !priv->read_paused && !priv->read_eof)
     interest |= G_IO_IN;
   if (!qsock_buffer_is_empty (qsock_iodevice_get_write_buffer (QSOCK_IODEVICE (self))))

@@ -185,10 +185,6 @@ qsock_iodevice_emit_bytes_written (QSockIODevice *self,
 void
 qsock_iodevice_emit_read_channel_finished (QSockIODevice *self)
 {
-  /* Once per opening: a half-closed socket reports the end of input when
-   * it comes, not again when the connection is closed. */
-  if (PRIV (self)->read_channel_done)
-    return;
   PRIV (self)->read_channel_done = TRUE;
   g_signal_emit (self, signals[READ_CHANNEL_FINISHED], 0);
 }

@@ -1307,9 +1307,11 @@ qsock_local_set_socket_descriptor (QSockLocal           *self,
       /* Qt reports UnsupportedSocketOperationError with "Unknown error" and
        * keeps the state it took; we say what was wrong and keep ours. */
       self->state = previous;
-      set_error (self, QSOCK_LOCAL_SOCKET_ERROR_UNSUPPORTED_SOCKET_OPERATION,
-                 "QLocalSocket::setSocketDescriptor",
-                 qsock_iodevice_get_error_string (QSOCK_IODEVICE (self->inner)));
+      /* -1 is "no descriptor", and Qt sets no error for it either. */
+      if (fd != -1)
+        set_error (self, QSOCK_LOCAL_SOCKET_ERROR_UNSUPPORTED_SOCKET_OPERATION,
+                   "QLocalSocket::setSocketDescriptor",
+                   qsock_iodevice_get_error_string (QSOCK_IODEVICE (self->inner)));
       return FALSE;
     }
   if (previous != state)

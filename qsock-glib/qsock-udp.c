@@ -258,18 +258,31 @@ qsock_udp_pending_datagram_size (QSockUdp *self)
 /* The bytes to allocate for the next datagram when the caller takes at most
  * @max_size (-1: all of it): never more than the datagram holds, however
  * large @max_size is (2^40 must not reach g_malloc()). Only this object
- * reads its descriptor, so the datagram measured is the one received. */
+ * reads its descriptor, so the datagram measured is the one received. The
+ * measuring recv() takes a pending socket error (an ICMP refusal) with it:
+ * that is then reported here, as the read itself would have. Returns -1
+ * after emitting it. */
 static gint64
 room_for_next (QSockUdp *self,
                gint64    max_size)
 {
-  gint64 pending = qsock_udp_pending_datagram_size (self);
+  gssize pending;
 
+  do
+    pending = recv (fd_of (self), NULL, 0, MSG_PEEK | MSG_TRUNC | MSG_DONTWAIT);
+  while (pending < 0 && errno == EINTR);
+
+  if (pending < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
+    {
+      qsock_abstract_datagram_consumed (QSOCK_ABSTRACT (self));
+      emit_errno (self, errno, QSOCK_OP_RECEIVE_DATAGRAM);
+      return -1;
+    }
   if (pending < 0)
     return MAX (max_size, 0) > 0 ? 1 : 0;
   if (max_size < 0)
     return pending;
-  return MIN (max_size, pending);
+  return MIN (max_size, (gint64) pending);
 }
 
 /* Reads one datagram into @data (truncating), with the sender and, when
@@ -446,6 +459,8 @@ qsock_udp_read_datagram_bytes (QSockUdp      *self,
     return NULL;
 
   max_size = room_for_next (self, max_size);
+  if (max_size < 0)
+    return NULL;
   data = g_malloc (MAX (max_size, 1));
   n = receive_one (self, data, (gsize) max_size, address, port, NULL);
   if (n < 0)
@@ -489,6 +504,8 @@ qsock_udp_receive_datagram (QSockUdp *self,
     return g_steal_pointer (&datagram);
 
   max_size = room_for_next (self, max_size);
+  if (max_size < 0)
+    return g_steal_pointer (&datagram);
   data = g_malloc (MAX (max_size, 1));
   n = receive_one (self, data, (gsize) max_size, NULL, NULL, datagram);
   if (n < 0)

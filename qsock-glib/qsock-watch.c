@@ -86,6 +86,20 @@ static GSourceFuncs fd_source_funcs = {
   .dispatch = fd_source_dispatch,
 };
 
+static FdSource *
+fd_source_new (QSockWatch   *watch,
+               GMainContext *context,
+               const char   *name)
+{
+  GSource *source = g_source_new (&fd_source_funcs, sizeof (FdSource));
+
+  ((FdSource *) source)->watch = watch;
+  g_source_set_name (source, name);
+  g_source_set_can_recurse (source, TRUE);
+  g_source_attach (source, context);
+  return (FdSource *) source;
+}
+
 static void
 fd_source_set_interest (QSockWatch  *watch,
                         GIOCondition interest)
@@ -279,6 +293,29 @@ epoll_source_release (EpollSource *es)
     }
 }
 
+static FdSource *fd_source_new (QSockWatch *watch, GMainContext *context, const char *name);
+
+static void
+fall_back_to_gsource (QSockWatch  *watch,
+                      GIOCondition interest)
+{
+  EpollSource *es = watch->epoll;
+
+  if (watch->registered)
+    epoll_ctl (es->epfd, EPOLL_CTL_DEL, watch->fd, NULL);
+  watch->registered = FALSE;
+  if (watch->flush_wanted)
+    {
+      /* Kept wanted: the GSource asks for G_IO_OUT instead. */
+      g_queue_unlink (watch->flush_queue, &watch->flush_link);
+      watch->flush_queue = NULL;
+    }
+  watch->epoll = NULL;
+  watch->fd_source = fd_source_new (watch, es->context, "[qsock] socket (epoll refused)");
+  epoll_source_release (es);
+  fd_source_set_interest (watch, interest);
+}
+
 static void
 epoll_set_interest (QSockWatch  *watch,
                     GIOCondition interest)
@@ -300,7 +337,13 @@ epoll_set_interest (QSockWatch  *watch,
     ev.events |= EPOLLIN;
   if (interest & G_IO_OUT)
     ev.events |= EPOLLOUT;
-  epoll_ctl (watch->epoll->epfd, watch->registered ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, watch->fd, &ev);
+  if (epoll_ctl (watch->epoll->epfd, watch->registered ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, watch->fd, &ev) != 0)
+    {
+      /* The kernel refused (ENOMEM; ENOSPC past max_user_watches): this
+       * descriptor gets a GSource of its own rather than stall unnoticed. */
+      fall_back_to_gsource (watch, interest);
+      return;
+    }
   watch->registered = TRUE;
 }
 
@@ -328,7 +371,6 @@ qsock_watch_new (GMainContext  *context,
                  gpointer       user_data)
 {
   QSockWatch *watch = g_new0 (QSockWatch, 1);
-  GSource *source;
 
   watch->func = func;
   watch->user_data = user_data;
@@ -343,12 +385,7 @@ qsock_watch_new (GMainContext  *context,
     }
 #endif
 
-  source = g_source_new (&fd_source_funcs, sizeof (FdSource));
-  watch->fd_source = (FdSource *) source;
-  watch->fd_source->watch = watch;
-  g_source_set_name (source, name);
-  g_source_set_can_recurse (source, TRUE);
-  g_source_attach (source, context);
+  watch->fd_source = fd_source_new (watch, context, name);
   return watch;
 }
 
