@@ -132,6 +132,15 @@
 #define APIFUZZ_KNOWN_BUG_LOCAL_TRANSACTION_ABORT 1
 #endif
 
+/* Use after free in qsock_tcp_server_close() (qsock-tcp-server.c:513):
+ * it aborts the pending connections without holding the server, and a
+ * handler of one of them (about-to-close) drops the server's last
+ * reference. Avoided by no releasing, from handlers, of the server a call
+ * is running on. */
+#ifndef APIFUZZ_KNOWN_BUG_SERVER_CLOSE_RELEASE
+#define APIFUZZ_KNOWN_BUG_SERVER_CLOSE_RELEASE 1
+#endif
+
 /* How often the step's call holds its own reference on the object it
  * calls, in percent. Without one, a handler that drops the last reference
  * inside the call tests the library's own holds. */
@@ -154,6 +163,7 @@ typedef enum
   KB_CONNECT_ASYNC_WAIT_TIMEOUT,
   KB_CONNECT_ASYNC_HANDLER_IO,
   KB_LOCAL_TRANSACTION_ABORT,
+  KB_SERVER_CLOSE_RELEASE,
   N_KNOWN_BUGS
 } KnownBug;
 
@@ -175,6 +185,7 @@ static struct
   [KB_CONNECT_ASYNC_WAIT_TIMEOUT] = { "connect-async-wait-timeout", APIFUZZ_KNOWN_BUG_CONNECT_ASYNC_WAIT_TIMEOUT },
   [KB_CONNECT_ASYNC_HANDLER_IO] = { "connect-async-handler-io", APIFUZZ_KNOWN_BUG_CONNECT_ASYNC_HANDLER_IO },
   [KB_LOCAL_TRANSACTION_ABORT] = { "local-transaction-abort", APIFUZZ_KNOWN_BUG_LOCAL_TRANSACTION_ABORT },
+  [KB_SERVER_CLOSE_RELEASE] = { "server-close-release", APIFUZZ_KNOWN_BUG_SERVER_CLOSE_RELEASE },
 };
 
 #define AVOID(kb) (known_bugs[kb].avoid)
@@ -1334,6 +1345,9 @@ handler_mischief (Obj *o, gpointer emitter, const char *signal)
     case 5:
       other = pick_other (o, M_ANY);
       if (other == NULL || (from_loop && AVOID (KB_FLUSH_PASS_RELEASE_OTHER)))
+        break;
+      if (other == call_obj && (other->kind == K_TCP_SERVER || other->kind == K_LOCAL_SERVER) &&
+          AVOID (KB_SERVER_CLOSE_RELEASE))
         break;
       obj_release (other, why);
       break;
