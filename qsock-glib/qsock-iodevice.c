@@ -1550,6 +1550,17 @@ input_ended (QSockIODevice *self)
   return PRIV (self)->read_channel_done || PRIV (self)->open_mode == QSOCK_OPEN_MODE_NOT_OPEN;
 }
 
+/* The read-buffer-size of a socket class that has one, else 0. */
+static gint64
+read_buffer_limit (gpointer self)
+{
+  gint64 limit = 0;
+
+  if (g_object_class_find_property (G_OBJECT_GET_CLASS (self), "read-buffer-size") != NULL)
+    g_object_get (self, "read-buffer-size", &limit, NULL);
+  return limit;
+}
+
 static gboolean
 read_line_step (gpointer self,
                 GTask   *task)
@@ -1569,6 +1580,19 @@ read_line_step (gpointer self,
       qsock_async_return_new_error (task, QSOCK_SOCKET_ERROR, QSOCK_SOCKET_ERROR_OPERATION, qsock_iodevice_get_error_string (self));
       return TRUE;
     }
+  /* A full read buffer without a newline pauses reading: the line can
+   * never come. Fail as read_exactly_async() does for a size above the
+   * limit, rather than wait for good. */
+  {
+    gint64 limit = read_buffer_limit (self);
+
+    if (limit > 0 && available >= limit)
+      {
+        qsock_async_return_new_error (task, QSOCK_SOCKET_ERROR, QSOCK_SOCKET_ERROR_OPERATION,
+                                      qsock_message (QSOCK_MSG_UNSUPPORTED));
+        return TRUE;
+      }
+  }
   return FALSE;
 }
 
@@ -1585,7 +1609,9 @@ read_line_step (gpointer self,
  * connection ends first, the rest of the data is the result (empty at the
  * end of the stream). Cancelling consumes nothing. One read at a time: a
  * second call while one is pending fails with %G_IO_ERROR_PENDING. A
- * @max_size of 1 or below 0 fails with %G_IO_ERROR_INVALID_ARGUMENT.
+ * @max_size of 1 or below 0 fails with %G_IO_ERROR_INVALID_ARGUMENT. When
+ * the read buffer is full at its limit without a newline, the line can
+ * never come: that fails with %QSOCK_SOCKET_ERROR_OPERATION.
  *
  * Since: 1.0
  */
@@ -1680,7 +1706,7 @@ qsock_iodevice_read_exactly_async (QSockIODevice       *self,
                                    GAsyncReadyCallback  callback,
                                    gpointer             user_data)
 {
-  gint64 limit = 0;
+  gint64 limit;
 
   g_return_if_fail (QSOCK_IS_IODEVICE (self));
 
@@ -1692,8 +1718,7 @@ qsock_iodevice_read_exactly_async (QSockIODevice       *self,
       return;
     }
 
-  if (g_object_class_find_property (G_OBJECT_GET_CLASS (self), "read-buffer-size") != NULL)
-    g_object_get (self, "read-buffer-size", &limit, NULL);
+  limit = read_buffer_limit (self);
   if (limit > 0 && size > limit)
     {
       g_task_report_new_error (self, callback, user_data, qsock_iodevice_read_exactly_async,

@@ -785,6 +785,26 @@ test_cancel_read_line_from_thread (void)
   check_cancel_read_line (TRUE);
 }
 
+/* read_line_async() on a buffer full at its limit without a newline: the
+ * line can never come, and the call says so instead of waiting. */
+static void
+test_read_line_async_full_buffer (void)
+{
+  int peer;
+  g_autoptr(QSockTcp) sock = tu_connected_pair (&peer);
+  AsyncResult ar = { 0 };
+
+  qsock_abstract_set_read_buffer_size (AS (sock), 16);
+  qsock_iodevice_read_line_async (DEV (sock), 0, NULL, on_read_line_done, &ar);
+  tu_write_all (peer, "0123456789abcdefghijklmnopqrstuvwxyz", 36);
+  TU_RUN_UNTIL (ar.done, 5000);
+  g_assert_error (ar.error, QSOCK_SOCKET_ERROR, QSOCK_SOCKET_ERROR_OPERATION);
+  g_clear_error (&ar.error);
+  /* Nothing was taken. */
+  g_assert_cmpint (qsock_iodevice_bytes_available (DEV (sock)), ==, 16);
+  close (peer);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -826,6 +846,8 @@ main (int argc, char **argv)
   g_test_add_func ("/reliability/cancel/connect-that-completes", test_cancel_connect_that_completes);
   g_test_add_func ("/reliability/cancel/read-line-with-data-there", test_cancel_read_line_with_data_there);
   g_test_add_func ("/reliability/cancel/read-line-from-thread", test_cancel_read_line_from_thread);
+
+  g_test_add_func ("/reliability/read-line-async/full-buffer", test_read_line_async_full_buffer);
 
   return g_test_run ();
 }
