@@ -34,8 +34,9 @@
  *
  * The scenario table below lists, per class and trigger, the signals that
  * trigger emits; each of them gets every action. Every case asserts that
- * its handler really ran, and afterwards that the object reached the state
- * the action implies, that it is finalized once the test lets go (weak
+ * its handler really ran (for unref, also that a second handler on the
+ * same signal still got a live object in that emission), and afterwards
+ * that the object reached the state the action implies, that it is finalized once the test lets go (weak
  * pointer), and that a plain peer sees its connection end (so the
  * descriptor was closed, not leaked). A short spin after finalization gives
  * stale sources the chance to touch freed memory.
@@ -594,6 +595,10 @@ typedef struct
   gulong            handler_id;
   guint             runs;         /* times it acted (at most once) */
   int               state_at_run;
+  /* unref: a second handler on the same signal, after ours, must still
+   * get a live object in the same emission */
+  gboolean          unref_pending;
+  guint             next_runs;
 } World;
 
 static World *the_world;   /* for the trace handlers */
@@ -735,7 +740,46 @@ on_signal (World   *w,
   w->state_at_run = world_state (w);
   if (info->state >= 0)
     g_assert_cmpint (w->state_at_run, ==, info->state);
+  w->unref_pending = w->c->action == A_UNREF;
   act (w, obj);
+}
+
+/* The next handler of the same emission. */
+static void
+on_next (World   *w,
+         GObject *obj)
+{
+  if (!w->unref_pending)
+    return;
+  w->unref_pending = FALSE;
+  w->next_runs++;
+  /* Reads the instance: freed memory here is ASan's to report. */
+  g_assert_true (G_IS_OBJECT (obj));
+  g_assert_true (obj == w->weak);
+}
+
+static void
+on_plain_next (GObject *obj, gpointer data)
+{
+  on_next (data, obj);
+}
+
+static void
+on_int_next (GObject *obj, gint value, gpointer data)
+{
+  on_next (data, obj);
+}
+
+static void
+on_int64_next (GObject *obj, gint64 value, gpointer data)
+{
+  on_next (data, obj);
+}
+
+static void
+on_notify_next (GObject *obj, GParamSpec *pspec, gpointer data)
+{
+  on_next (data, obj);
 }
 
 static void
@@ -766,17 +810,19 @@ static void
 attach_handler (World *w)
 {
   const SignalInfo *info = &signal_infos[w->c->sig];
-  GCallback cb = NULL;
+  GCallback cb = NULL, next = NULL;
 
   switch (info->shape)
     {
-    case SHAPE_PLAIN: cb = G_CALLBACK (on_plain); break;
-    case SHAPE_INT: cb = G_CALLBACK (on_int); break;
-    case SHAPE_INT64: cb = G_CALLBACK (on_int64); break;
-    case SHAPE_NOTIFY: cb = G_CALLBACK (on_notify); break;
+    case SHAPE_PLAIN: cb = G_CALLBACK (on_plain); next = G_CALLBACK (on_plain_next); break;
+    case SHAPE_INT: cb = G_CALLBACK (on_int); next = G_CALLBACK (on_int_next); break;
+    case SHAPE_INT64: cb = G_CALLBACK (on_int64); next = G_CALLBACK (on_int64_next); break;
+    case SHAPE_NOTIFY: cb = G_CALLBACK (on_notify); next = G_CALLBACK (on_notify_next); break;
     }
   w->handler_id = g_signal_connect (w->obj, info->signal, cb, w);
   g_assert_cmpuint (w->handler_id, !=, 0);
+  if (w->c->action == A_UNREF)
+    g_signal_connect (w->obj, info->signal, next, w);
 }
 
 /* ---- tracing (LIFECYCLE_TRACE=1) ---------------------------------------- */
@@ -1480,6 +1526,8 @@ run_case_here (const Case *c)
 
   if (c->action == A_UNREF)
     {
+      /* The emission went on to the next handler with the object alive. */
+      g_assert_cmpuint (w.next_runs, ==, 1);
       TU_RUN_UNTIL (w.weak == NULL, GUARD_MS);
     }
   else
