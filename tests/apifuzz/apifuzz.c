@@ -142,6 +142,14 @@
 #define APIFUZZ_KNOWN_BUG_SERVER_CLOSE_RELEASE 1
 #endif
 
+/* An async call pending on a socket (wait_for_disconnected_async on a
+ * QSockLocal, say) never completes after set_socket_descriptor() changes
+ * the state without state-changed (Qt's QLocalSocket does so). Avoided by
+ * no set_socket_descriptor() on sockets with a pending async call. */
+#ifndef APIFUZZ_KNOWN_BUG_SET_DESCRIPTOR_PENDING_ASYNC
+#define APIFUZZ_KNOWN_BUG_SET_DESCRIPTOR_PENDING_ASYNC 1
+#endif
+
 /* How often the step's call holds its own reference on the object it
  * calls, in percent. Without one, a handler that drops the last reference
  * inside the call tests the library's own holds. */
@@ -165,6 +173,7 @@ typedef enum
   KB_CONNECT_ASYNC_HANDLER_IO,
   KB_LOCAL_TRANSACTION_ABORT,
   KB_SERVER_CLOSE_RELEASE,
+  KB_SET_DESCRIPTOR_PENDING_ASYNC,
   N_KNOWN_BUGS
 } KnownBug;
 
@@ -187,6 +196,7 @@ static struct
   [KB_CONNECT_ASYNC_HANDLER_IO] = { "connect-async-handler-io", APIFUZZ_KNOWN_BUG_CONNECT_ASYNC_HANDLER_IO },
   [KB_LOCAL_TRANSACTION_ABORT] = { "local-transaction-abort", APIFUZZ_KNOWN_BUG_LOCAL_TRANSACTION_ABORT },
   [KB_SERVER_CLOSE_RELEASE] = { "server-close-release", APIFUZZ_KNOWN_BUG_SERVER_CLOSE_RELEASE },
+  [KB_SET_DESCRIPTOR_PENDING_ASYNC] = { "set-descriptor-pending-async", APIFUZZ_KNOWN_BUG_SET_DESCRIPTOR_PENDING_ASYNC },
 };
 
 #define AVOID(kb) (known_bugs[kb].avoid)
@@ -1066,6 +1076,7 @@ typedef struct
   gboolean  failed_connect; /* UNCONNECTED from HOST_LOOKUP/CONNECTING */
   guint     connects_pending; /* connect_to_host_async() not completed */
   guint     reads_pending;    /* read_line_async()/read_exactly_async() */
+  guint     ops_pending;      /* any async call */
   char     *listen_name;    /* local server: the name it listens on */
 } Obj;
 
@@ -2196,6 +2207,7 @@ async_done (GObject *source, GAsyncResult *result, gpointer data)
     op->o->connects_pending--;
   if (op->kind == A_READ_LINE || op->kind == A_READ_EXACTLY)
     op->o->reads_pending--;
+  op->o->ops_pending--;
 
   switch (op->kind)
     {
@@ -2342,6 +2354,7 @@ start_async (Obj *o, AsyncKind kind)
     o->connects_pending++;
   if (kind == A_READ_LINE || kind == A_READ_EXACTLY)
     o->reads_pending++;
+  o->ops_pending++;
 
   op->starting = TRUE;
   async_starting++;
@@ -2945,6 +2958,12 @@ op_abstract (void)
 
         if (o->reads_pending > 0 && state != QSOCK_SOCKET_STATE_CONNECTED && AVOID (KB_READ_ASYNC_CLOSE_HANG))
           state = QSOCK_SOCKET_STATE_CONNECTED;
+        if (o->ops_pending > 0 && AVOID (KB_SET_DESCRIPTOR_PENDING_ASYNC))
+          {
+            if (owned && fd >= 0)
+              close (fd);
+            break;
+          }
         if (owned && fd >= 0)
           fstat (fd, &st);
         /* An odd state for a real descriptor: no open/state check later. */
@@ -3305,6 +3324,12 @@ op_local (void)
 
         if (o->reads_pending > 0 && AVOID (KB_READ_ASYNC_CLOSE_HANG))
           state = QSOCK_LOCAL_SOCKET_STATE_CONNECTED;
+        if (o->ops_pending > 0 && AVOID (KB_SET_DESCRIPTOR_PENDING_ASYNC))
+          {
+            if (owned && fd >= 0)
+              close (fd);
+            break;
+          }
         if (owned && fd >= 0)
           fstat (fd, &st);
         if (state != QSOCK_LOCAL_SOCKET_STATE_CONNECTED && state != QSOCK_LOCAL_SOCKET_STATE_UNCONNECTED)
