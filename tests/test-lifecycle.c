@@ -36,10 +36,11 @@
  * trigger emits; each of them gets every action. Every case asserts that
  * its handler really ran (for unref, also that a second handler on the
  * same signal still got a live object in that emission), and afterwards
- * that the object reached the state the action implies, that it is finalized once the test lets go (weak
- * pointer), and that a plain peer sees its connection end (so the
- * descriptor was closed, not leaked). A short spin after finalization gives
- * stale sources the chance to touch freed memory.
+ * that the object reached the state the action implies, that it is
+ * finalized once the test lets go (weak pointer), and that a plain peer
+ * sees its connection end (so the descriptor was closed, not leaked). A
+ * short spin after finalization gives stale sources the chance to touch
+ * freed memory.
  *
  * Beside the matrix: the Python pattern (a container holds the only
  * reference and the disconnected handler removes the socket from it),
