@@ -95,6 +95,7 @@ typedef struct
   guint16           connect_port;
   GCancellable     *lookup_cancellable;
   GSource          *lookup_start;     /* the lookup, not begun yet */
+  QSockSocketError  emitted_error;    /* the last error-occurred since connecting */
   struct sockaddr_storage attempt;    /* the address being connected to */
   socklen_t         attempt_len;
   GSource          *connect_timer;
@@ -190,6 +191,7 @@ qsock_abstract_set_error_and_emit (QSockAbstract   *self,
 {
   /* notify::error may drop the last reference before error-occurred. */
   qsock_iodevice_hold (self);
+  PRIV (self)->emitted_error = code;
   qsock_abstract_set_error (self, code, message);
   g_signal_emit (self, signals[ERROR_OCCURRED], 0, code);
   qsock_iodevice_release (self);
@@ -1474,12 +1476,14 @@ wait_connected_until (QSockAbstract *self,
 
       if (deadline >= 0 && time_left_us (deadline) == 0)
         {
-          /* Qt: the state goes back, the error is set, no error-occurred. */
+          /* Qt: the error is set, then the state goes back; no
+           * error-occurred. A pending connect_to_host_async() sees the
+           * error with the state. */
           g_clear_pointer (&priv->candidates, g_ptr_array_unref);
           reset_socket_layer (self);
-          set_state (self, QSOCK_SOCKET_STATE_UNCONNECTED);
           qsock_abstract_set_error (self, QSOCK_SOCKET_ERROR_SOCKET_TIMEOUT,
                                     qsock_message (QSOCK_MSG_SOCKET_TIMEOUT));
+          set_state (self, QSOCK_SOCKET_STATE_UNCONNECTED);
           return FALSE;
         }
 
@@ -1950,6 +1954,7 @@ qsock_abstract_init (QSockAbstract *self)
   priv->type = QSOCK_SOCKET_TYPE_UNKNOWN;
   priv->state = QSOCK_SOCKET_STATE_UNCONNECTED;
   priv->error = QSOCK_SOCKET_ERROR_UNKNOWN_SOCKET;
+  priv->emitted_error = QSOCK_SOCKET_ERROR_UNKNOWN_SOCKET;
   priv->fd = -1;
   priv->family = G_SOCKET_FAMILY_INVALID;
   priv->read_hint = READ_HINT_MIN;
@@ -2033,6 +2038,7 @@ qsock_abstract_connect_to_host (QSockAbstract            *self,
   priv->connect_port = port;
 
   qsock_abstract_set_error (self, QSOCK_SOCKET_ERROR_UNKNOWN_SOCKET, NULL);
+  priv->emitted_error = QSOCK_SOCKET_ERROR_UNKNOWN_SOCKET;
   /* As Qt: a UDP socket is an unbuffered device. */
   if (priv->type == QSOCK_SOCKET_TYPE_UDP)
     mode |= QSOCK_OPEN_MODE_UNBUFFERED;
@@ -2918,6 +2924,16 @@ connect_step (gpointer self,
       (priv->error != QSOCK_SOCKET_ERROR_UNKNOWN_SOCKET || !qsock_iodevice_is_open (self)))
     {
       qsock_async_return_error (task, qsock_async_error_new (priv->error,
+                                                        qsock_iodevice_get_error_string (self)));
+      return TRUE;
+    }
+  /* The attempt failed with error-occurred, and a handler of it changed the
+   * error since (a write() in UNCONNECTED sets "not connected"): the
+   * emitted error is the attempt's. */
+  if (priv->state == QSOCK_SOCKET_STATE_UNCONNECTED &&
+      priv->emitted_error != QSOCK_SOCKET_ERROR_UNKNOWN_SOCKET)
+    {
+      qsock_async_return_error (task, qsock_async_error_new (priv->emitted_error,
                                                         qsock_iodevice_get_error_string (self)));
       return TRUE;
     }

@@ -289,13 +289,14 @@ qsock_async_start (gpointer             self,
   if (cancellable != NULL)
     op->cancel_id = g_cancellable_connect (cancellable, G_CALLBACK (on_cancelled), op, NULL);
 
+  /* begin() emits (a connect's state-changed); a handler may run a nested
+   * main loop in which the operation completes and the object lets go of
+   * the task: hold it until the first step is done. */
+  g_object_ref (task);
   if (begin != NULL)
-    {
-      g_object_ref (task);
-      begin (self, task);
-      g_object_unref (task);
-    }
+    begin (self, task);
   operation_run (op);
+  g_object_unref (task);
 }
 
 GError *

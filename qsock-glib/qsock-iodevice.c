@@ -128,16 +128,32 @@ set_open_mode (QSockIODevice *self,
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_OPEN_MODE]);
 }
 
+/* Empties the read buffer and ends any transaction on it: this device's,
+ * and its owner's when the buffer is shared (an inner socket that aborts
+ * empties its QSockLocal's buffer under that object's transaction). */
+static void
+clear_read_buffer (QSockIODevice *self)
+{
+  QSockIODevicePrivate *priv = PRIV (self);
+
+  qsock_buffer_clear (priv->read_buffer);
+  priv->transaction_started = FALSE;
+  priv->transaction_pos = 0;
+  if (priv->buffer_owner != NULL)
+    {
+      PRIV (priv->buffer_owner)->transaction_started = FALSE;
+      PRIV (priv->buffer_owner)->transaction_pos = 0;
+    }
+}
+
 void
 qsock_iodevice_open_device (QSockIODevice *self,
                             QSockOpenMode  mode)
 {
   QSockIODevicePrivate *priv = PRIV (self);
 
-  qsock_buffer_clear (priv->read_buffer);
+  clear_read_buffer (self);
   qsock_buffer_clear (priv->write_buffer);
-  priv->transaction_started = FALSE;
-  priv->transaction_pos = 0;
   priv->read_channel_done = FALSE;
   qsock_iodevice_set_error_string (self, NULL);
   set_open_mode (self, mode);
@@ -262,10 +278,8 @@ qsock_iodevice_real_close (QSockIODevice *self)
 
   g_signal_emit (self, signals[ABOUT_TO_CLOSE], 0);
   set_open_mode (self, QSOCK_OPEN_MODE_NOT_OPEN);
-  priv->transaction_started = FALSE;
-  priv->transaction_pos = 0;
   /* The read side goes; queued writes stay, so a socket still flushes them. */
-  qsock_buffer_clear (priv->read_buffer);
+  clear_read_buffer (self);
 }
 
 static gint64
@@ -543,8 +557,12 @@ gboolean
 qsock_iodevice_open (QSockIODevice *self,
                      QSockOpenMode  mode)
 {
+  g_autoptr(QSockHold) keep = NULL;
+
   g_return_val_if_fail (QSOCK_IS_IODEVICE (self), FALSE);
 
+  /* Opening a local socket connects it, with its signals. */
+  keep = qsock_iodevice_hold (self);
   return QSOCK_IODEVICE_GET_CLASS (self)->open (self, mode);
 }
 
@@ -1540,8 +1558,10 @@ qsock_iodevice_is_transaction_started (QSockIODevice *self)
 
 /* Asynchronous reading and flushing, for scripts and GIO-style code */
 
-static const char * const read_signals[] = { "ready-read", "read-channel-finished", "about-to-close", NULL };
-static const char * const write_signals[] = { "bytes-written", "read-channel-finished", "about-to-close", NULL };
+/* notify::open-mode: about-to-close comes while the device is still open;
+ * the mode changes after it. */
+static const char * const read_signals[] = { "ready-read", "read-channel-finished", "about-to-close", "notify::open-mode", NULL };
+static const char * const write_signals[] = { "bytes-written", "read-channel-finished", "about-to-close", "notify::open-mode", NULL };
 
 /* Data cannot come any more: the connection ended or the device closed. */
 static gboolean

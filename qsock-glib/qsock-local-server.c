@@ -647,9 +647,13 @@ qsock_local_server_close (QSockLocalServer *self)
 {
   QSockLocalServerPrivate *priv;
   QSockLocal *socket;
+  /* Aborting a pending socket emits; its handlers may drop our last
+   * reference. */
+  g_autoptr(GObject) keep = NULL;
 
   g_return_if_fail (QSOCK_IS_LOCAL_SERVER (self));
 
+  keep = g_object_ref (G_OBJECT (self));
   priv = PRIV (self);
   while ((socket = g_queue_pop_head (&priv->pending)) != NULL)
     {

@@ -500,9 +500,13 @@ qsock_tcp_server_close (QSockTcpServer *self)
 {
   QSockTcpServerPrivate *priv;
   QSockTcp *socket;
+  /* Aborting a pending socket emits; its handlers may drop our last
+   * reference. */
+  g_autoptr(GObject) keep = NULL;
 
   g_return_if_fail (QSOCK_IS_TCP_SERVER (self));
 
+  keep = g_object_ref (G_OBJECT (self));
   priv = PRIV (self);
   while ((socket = g_queue_pop_head (&priv->pending)) != NULL)
     {

@@ -555,10 +555,16 @@ send_one (QSockUdp      *self,
   union { char buf[CONTROL_SIZE]; struct cmsghdr align; } control;
   struct iovec iov = { (void *) data, size };
   struct msghdr msg = { 0 };
+  g_autoptr(QSockHold) keep = NULL;
   GSocketFamily family;
   gssize n;
 
+  /* Binding on first send emits state-changed inside the call, and so may
+   * a failed send: a handler may drop the caller's last reference. */
+  keep = qsock_iodevice_hold (self);
   if (!ensure_bound (self))
+    return -1;
+  if (fd_of (self) < 0)
     return -1;
 
   family = family_of (self);
