@@ -1570,6 +1570,18 @@ input_ended (QSockIODevice *self)
   return PRIV (self)->read_channel_done || PRIV (self)->open_mode == QSOCK_OPEN_MODE_NOT_OPEN;
 }
 
+/* Whether a socket class's "state" (QSockSocketState or
+ * QSockLocalSocketState: UNCONNECTED is 0 in both) says it is unconnected. */
+static gboolean
+device_unconnected (gpointer self)
+{
+  int state = 1;
+
+  if (g_object_class_find_property (G_OBJECT_GET_CLASS (self), "state") != NULL)
+    g_object_get (self, "state", &state, NULL);
+  return state == 0;
+}
+
 /* The read-buffer-size of a socket class that has one, else 0. */
 static gint64
 read_buffer_limit (gpointer self)
@@ -1784,7 +1796,9 @@ flush_step (gpointer self,
       qsock_async_return_boolean (task, TRUE);
       return TRUE;
     }
-  if (input_ended (self) && !qsock_iodevice_is_open (self))
+  /* Closed, or the connection ended (by the peer, or a reset) with bytes
+   * still queued: they will never leave. */
+  if ((input_ended (self) && !qsock_iodevice_is_open (self)) || device_unconnected (self))
     {
       qsock_async_return_new_error (task, QSOCK_SOCKET_ERROR, QSOCK_SOCKET_ERROR_OPERATION, qsock_iodevice_get_error_string (self));
       return TRUE;
