@@ -110,8 +110,6 @@ typedef struct
   "stays open, and the pending task keeps the socket alive for ever"
 
 static const KnownFailure known_failures[] = {
-  { "/lifecycle/async-only-ref/flush/*/peer-close", BUG_FLUSH_ASYNC_LOST },
-  { "/lifecycle/async-only-ref/flush/*/peer-reset", BUG_FLUSH_ASYNC_LOST },
   /* { "<glob over test paths>", "<the bug, with its ASan summary>" }, */
   { NULL, NULL }
 };
