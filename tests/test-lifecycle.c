@@ -104,11 +104,6 @@ typedef struct
   const char *bug;
 } KnownFailure;
 
-#define BUG_FLUSH_ASYNC_LOST \
-  "flush_async() never completes when the connection ends (peer close or " \
-  "reset) with the write still queued: flush_step waits for a device that " \
-  "stays open, and the pending task keeps the socket alive for ever"
-
 static const KnownFailure known_failures[] = {
   /* { "<glob over test paths>", "<the bug, with its ASan summary>" }, */
   { NULL, NULL }
