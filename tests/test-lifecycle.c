@@ -29,8 +29,10 @@
  *            half-closing, ...; a trigger the main loop carries out also
  *            runs "-in-wait" (the test drives it by the matching blocking
  *            wait_for_*(), so the signals come from inside that call; for
- *            the releasing actions) and "-in-thread" (the whole case in a
- *            worker thread with its own main context; for unref)
+ *            the releasing actions), "-in-thread" (the whole case in a
+ *            worker thread with its own main context; for unref) and
+ *            "-gsource" (with the portable one-GSource-per-socket backend,
+ *            QSOCK_DISPATCH=gsource, instead of epoll; for unref)
  *
  * The scenario table below lists, per class and trigger, the signals that
  * trigger emits; each of them gets every action. Every case asserts that
@@ -423,6 +425,7 @@ typedef struct
   int      end;
   gboolean in_wait;   /* the test drives the trigger by a blocking wait */
   gboolean in_thread; /* ... in a worker thread with its own main context */
+  gboolean gsource;   /* ... with the portable backend (QSOCK_DISPATCH=gsource) */
 } Case;
 
 /* ======================================================================
@@ -1497,6 +1500,10 @@ run_case (gconstpointer data)
 {
   const Case *c = data;
 
+  /* A child makes the library's first watch in this case, so the backend
+   * is this case's choice. */
+  if (c->gsource)
+    g_setenv ("QSOCK_DISPATCH", "gsource", TRUE);
   if (c->in_thread)
     g_thread_join (g_thread_new ("lifecycle", case_thread, (gpointer) c));
   else
@@ -2448,9 +2455,9 @@ add_matrix (void)
             continue;
           for (gsize a = 0; a < n_actions; a++)
             {
-              for (int variant = 0; variant <= 2; variant++)
+              for (int variant = 0; variant <= 3; variant++)
                 {
-                  gboolean in_wait = variant == 1, in_thread = variant == 2;
+                  gboolean in_wait = variant == 1, in_thread = variant == 2, gsource = variant == 3;
                   Case *c = g_new0 (Case, 1);
 
                   c->kind = sc->kind;
@@ -2460,8 +2467,10 @@ add_matrix (void)
                   c->end = sc->end;
                   c->in_wait = in_wait;
                   c->in_thread = in_thread;
-                  /* In a thread of its own: the last reference only. */
-                  if (in_thread && c->action != A_UNREF)
+                  c->gsource = gsource;
+                  /* In a thread of its own, or with the other backend:
+                   * the last reference only. */
+                  if ((in_thread || gsource) && c->action != A_UNREF)
                     {
                       g_free (c);
                       continue;
@@ -2477,7 +2486,8 @@ add_matrix (void)
                   add_entry (g_strdup_printf ("/lifecycle/%s/%s/%s/%s%s", kind_names[c->kind],
                                               signal_infos[c->sig].name, action_names[c->action],
                                               trigger_names[c->trigger],
-                                              in_wait ? "-in-wait" : in_thread ? "-in-thread" : ""),
+                                              in_wait ? "-in-wait" : in_thread ? "-in-thread"
+                                              : gsource ? "-gsource" : ""),
                              run_case, c);
                   n++;
                 }
