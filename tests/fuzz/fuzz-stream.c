@@ -724,7 +724,8 @@ input_ended (Stream *s)
 /* The async reads, one at a time: run the context dry; if the call is
  * still waiting, what it waits for must really be missing, and cancelling
  * it must consume nothing. Only outside text mode and handlers, so that
- * nothing else consumes between its step and its callback. */
+ * nothing else consumes between its step and its callback (and the state
+ * at the callback is the state its step saw). */
 static void
 op_read_async (Stream  *s,
                guint8   code,
@@ -734,16 +735,15 @@ op_read_async (Stream  *s,
   g_autofree guint8 *expected = NULL;
   AsyncRead r = { FALSE, NULL, NULL };
   Op saved = s->handler_op;
-  gsize avail;
-  gsize len = 0;
   gboolean line = code == OP_READ_LINE_ASYNC;
+  gboolean bad_size = line ? size < 0 || size == 1 : size < 0;
+  gsize avail;
+  gboolean has_line;
+  gboolean enough;
+  gboolean full;
 
   if (s->text || s->depth > 0)
     return;
-  if (line)
-    size = size < 0 || size == 1 ? 0 : MIN (size, MAX_C_BUFFER);
-  else
-    size = CLAMP (size, 0, MAX_PENDING);
 
   s->handler_op.code = OP_WRITE;
   if (line)
@@ -753,40 +753,50 @@ op_read_async (Stream  *s,
   fuzz_settle ();
 
   avail = buffered (s) - read_pos (s);
+  has_line = memchr (pending_data (s) + read_pos (s), '\n', avail) != NULL;
+  enough = line ? size > 0 && avail >= (guint64) size - 1 : size >= 0 && avail >= (guint64) size;
+  /* A full buffer without the line pauses reading: the line can never
+   * come. */
+  full = s->limit > 0 && avail >= (guint64) s->limit;
+
   if (!r.done)
     {
-      if (line)
-        FUZZ_CHECK (!qsock_iodevice_can_read_line (s->dev) && (size == 0 || avail < (gsize) size - 1) &&
-                    !input_ended (s), "read_line_async (%" G_GINT64_FORMAT ") still waits, %zu buffered",
-                    size, avail);
-      else
-        FUZZ_CHECK (avail < (gsize) size && !input_ended (s),
-                    "read_exactly_async (%" G_GINT64_FORMAT ") still waits, %zu buffered", size, avail);
+      FUZZ_CHECK (!bad_size && !enough && !input_ended (s) && !(line && (has_line || full)),
+                  "%s (%" G_GINT64_FORMAT ") still waits, %zu buffered, limit %" G_GINT64_FORMAT,
+                  line ? "read_line_async" : "read_exactly_async", size, avail, s->limit);
       g_cancellable_cancel (cancellable);
       fuzz_settle ();
       FUZZ_CHECK (r.done, "a cancelled read never called back");
       FUZZ_CHECK (g_error_matches (r.error, G_IO_ERROR, G_IO_ERROR_CANCELLED), "cancelled: %s",
                   r.error != NULL ? r.error->message : "no error");
     }
+  else if (bad_size)
+    FUZZ_CHECK (g_error_matches (r.error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT),
+                "async read of %" G_GINT64_FORMAT ": %s", size, r.error != NULL ? r.error->message : "bytes");
   else if (line)
     {
       if (s->closed)
         FUZZ_CHECK (r.error != NULL && r.error->code == QSOCK_SOCKET_ERROR_OPERATION,
                     "read_line_async on a closed device: %s", r.error != NULL ? r.error->message : "a line");
-      else
+      else if (has_line || enough || input_ended (s))
         {
+          gsize len = model_line_length (s, read_pos (s), buffered (s), size == 0 ? G_MAXSIZE : (gsize) size - 1);
+
           FUZZ_CHECK (r.error == NULL, "read_line_async: %s", r.error->message);
-          len = model_line_length (s, read_pos (s), buffered (s), size == 0 ? G_MAXSIZE : (gsize) size - 1);
           expected = g_malloc (len + 1);
           memcpy (expected, pending_data (s) + read_pos (s), len);
           consume (s, len);
           check_gbytes ("read_line_async", g_steal_pointer (&r.bytes), expected, len);
         }
+      else
+        FUZZ_CHECK (full && r.error != NULL && r.error->code == QSOCK_SOCKET_ERROR_OPERATION,
+                    "read_line_async (%" G_GINT64_FORMAT ") with %zu, limit %" G_GINT64_FORMAT ": %s",
+                    size, avail, s->limit, r.error != NULL ? r.error->message : "a line");
     }
   else if (s->limit > 0 && size > s->limit)
     FUZZ_CHECK (r.error != NULL && r.error->code == QSOCK_SOCKET_ERROR_OPERATION,
                 "read_exactly_async past the limit: %s", r.error != NULL ? r.error->message : "bytes");
-  else if (avail < (gsize) size)
+  else if (!enough)
     FUZZ_CHECK (r.error != NULL && r.error->code == QSOCK_SOCKET_ERROR_REMOTE_HOST_CLOSED && input_ended (s),
                 "read_exactly_async (%" G_GINT64_FORMAT ") with %zu: %s", size, avail,
                 r.error != NULL ? r.error->message : "bytes");
