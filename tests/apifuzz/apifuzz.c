@@ -2485,7 +2485,9 @@ op_async (void)
 
   if (o == NULL)
     return;
-  if ((o->kind == K_TCP || o->kind == K_UDP || o->kind == K_LOCAL) && !connected (o) &&
+  /* UDP too: a connected UDP socket can drop to UNCONNECTED on a read
+   * error, with no read-channel-finished. */
+  if ((o->kind == K_TCP || o->kind == K_UDP || o->kind == K_LOCAL) && (!connected (o) || o->kind == K_UDP) &&
       AVOID (KB_READ_ASYNC_CLOSE_HANG))
     {
       /* no read_*_async here: connect or wait for a disconnect instead */
