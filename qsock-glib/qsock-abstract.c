@@ -104,6 +104,7 @@ typedef struct
 
   guint             read_paused : 1;   /* read buffer full */
   guint             half_close : 1;    /* the property */
+  guint             attempt_connected : 1; /* this connect_to_host() got there */
   guint             read_eof : 1;      /* half-closed: the peer's FIN came */
   guint             write_shut : 1;    /* shutdown (SHUT_WR) done */
   guint             shutdown_pending : 1; /* ... once the write buffer is empty */
@@ -754,6 +755,7 @@ connection_established (QSockAbstract *self)
   g_clear_pointer (&priv->candidates, g_ptr_array_unref);
   fetch_connection_parameters (self);
 
+  priv->attempt_connected = TRUE;
   set_state (self, QSOCK_SOCKET_STATE_CONNECTED);
   update_interest (self);
   if (priv->state != QSOCK_SOCKET_STATE_CONNECTED)
@@ -2039,6 +2041,7 @@ qsock_abstract_connect_to_host (QSockAbstract            *self,
 
   qsock_abstract_set_error (self, QSOCK_SOCKET_ERROR_UNKNOWN_SOCKET, NULL);
   priv->emitted_error = QSOCK_SOCKET_ERROR_UNKNOWN_SOCKET;
+  priv->attempt_connected = FALSE;
   /* As Qt: a UDP socket is an unbuffered device. */
   if (priv->type == QSOCK_SOCKET_TYPE_UDP)
     mode |= QSOCK_OPEN_MODE_UNBUFFERED;
@@ -2913,7 +2916,11 @@ connect_step (gpointer self,
 {
   QSockAbstractPrivate *priv = PRIV (QSOCK_ABSTRACT (self));
 
-  if (priv->state == QSOCK_SOCKET_STATE_CONNECTED)
+  /* Connected, also when a handler of state-changed (CONNECTED) has
+   * already disconnected it again: the connect itself succeeded. */
+  if (priv->state == QSOCK_SOCKET_STATE_CONNECTED ||
+      (priv->attempt_connected && priv->state != QSOCK_SOCKET_STATE_HOST_LOOKUP &&
+       priv->state != QSOCK_SOCKET_STATE_CONNECTING))
     {
       qsock_async_return_boolean (task, TRUE);
       return TRUE;
