@@ -89,6 +89,7 @@ struct _QSockLocal
 
   /* Connecting to a server whose backlog is full (EAGAIN) */
   int                     connecting_fd;
+  guint                   connect_generation; /* one per connect_to_server() */
   GSource                *connecting_retry;
   GSource                *connecting_timer;
   QSockOpenMode           connecting_mode;
@@ -442,6 +443,8 @@ on_connecting_timeout (gpointer user_data)
 static void
 wait_for_backlog (QSockLocal *self)
 {
+  g_return_if_fail (self->connecting_retry == NULL && self->connecting_timer == NULL);
+
   self->connecting_retry = g_timeout_source_new (CONNECT_RETRY_MS);
   g_source_set_name (self->connecting_retry, "[qsock] local connect retry");
   g_source_set_callback (self->connecting_retry, on_connecting_retry, self, NULL);
@@ -850,6 +853,7 @@ qsock_local_connect_to_server (QSockLocal   *self,
   g_autoptr(QSockLocal) keep = NULL;
   g_autofree char *full = NULL;
   gboolean abstract;
+  guint generation;
 
   g_return_if_fail (QSOCK_IS_LOCAL (self));
 
@@ -871,8 +875,11 @@ qsock_local_connect_to_server (QSockLocal   *self,
       g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ERROR]);
     }
 
+  generation = ++self->connect_generation;
   set_state (self, QSOCK_LOCAL_SOCKET_STATE_CONNECTING);
-  if (self->state != QSOCK_LOCAL_SOCKET_STATE_CONNECTING)
+  /* A state-changed handler may have ended this attempt, or ended it and
+   * started another (which then owns the connecting descriptor). */
+  if (self->state != QSOCK_LOCAL_SOCKET_STATE_CONNECTING || generation != self->connect_generation)
     return;
 
   if (self->server_name == NULL || self->server_name[0] == '\0')
