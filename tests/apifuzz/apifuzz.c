@@ -60,14 +60,14 @@
 #endif
 /* Use after free when a QSockLocal is released inside its own handlers. */
 #ifndef APIFUZZ_KNOWN_BUG_LOCAL_UNREF_IN_HANDLER
-#define APIFUZZ_KNOWN_BUG_LOCAL_UNREF_IN_HANDLER 1
+#define APIFUZZ_KNOWN_BUG_LOCAL_UNREF_IN_HANDLER 0
 #endif
 /* UDP bind() (or the implicit bind of write_datagram/send_datagram) with
  * the socket released inside its handlers (state-changed, or
  * read-channel-finished after an abort there): send_one() goes on with the
  * freed socket (family_of, qsock-udp.c:175). */
 #ifndef APIFUZZ_KNOWN_BUG_UDP_BIND_UNREF
-#define APIFUZZ_KNOWN_BUG_UDP_BIND_UNREF 1
+#define APIFUZZ_KNOWN_BUG_UDP_BIND_UNREF 0
 #endif
 /* Segfault in the watch's flush pass when a handler dispatched from the
  * main loop releases another socket (fixed by 9b8f26d). */
@@ -99,13 +99,13 @@
  * when a handler iterates the main context inside an _async call and the
  * task completes there. */
 #ifndef APIFUZZ_KNOWN_BUG_ASYNC_START_NESTED_ITERATE
-#define APIFUZZ_KNOWN_BUG_ASYNC_START_NESTED_ITERATE 1
+#define APIFUZZ_KNOWN_BUG_ASYNC_START_NESTED_ITERATE 0
 #endif
 /* read_line_async()/read_exactly_async() on an open, unconnected device
  * never complete when it is then closed (about-to-close comes before the
  * open mode is reset). Avoided by starting them on connected sockets only. */
 #ifndef APIFUZZ_KNOWN_BUG_READ_ASYNC_CLOSE_HANG
-#define APIFUZZ_KNOWN_BUG_READ_ASYNC_CLOSE_HANG 1
+#define APIFUZZ_KNOWN_BUG_READ_ASYNC_CLOSE_HANG 0
 #endif
 
 /* connect_to_host_async() never completes when the attempt ends in
@@ -114,7 +114,7 @@
  * state-changed), even after abort(). Avoided by no wait_for_*() while a
  * connect_to_host_async() is pending. */
 #ifndef APIFUZZ_KNOWN_BUG_CONNECT_ASYNC_WAIT_TIMEOUT
-#define APIFUZZ_KNOWN_BUG_CONNECT_ASYNC_WAIT_TIMEOUT 1
+#define APIFUZZ_KNOWN_BUG_CONNECT_ASYNC_WAIT_TIMEOUT 0
 #endif
 
 /* connect_to_host_async() never completes when a user's handler runs
@@ -124,7 +124,7 @@
  * with the device open. Avoided by no reads, writes or disconnects from
  * handlers while a connect_to_host_async() is pending. */
 #ifndef APIFUZZ_KNOWN_BUG_CONNECT_ASYNC_HANDLER_IO
-#define APIFUZZ_KNOWN_BUG_CONNECT_ASYNC_HANDLER_IO 1
+#define APIFUZZ_KNOWN_BUG_CONNECT_ASYNC_HANDLER_IO 0
 #endif
 
 /* bytes_available() < 0 on a QSockLocal whose inner socket aborts (a
@@ -132,7 +132,7 @@
  * buffer is cleared, the QSockLocal's transaction position is not.
  * Avoided by no transactions on QSockLocal. */
 #ifndef APIFUZZ_KNOWN_BUG_LOCAL_TRANSACTION_ABORT
-#define APIFUZZ_KNOWN_BUG_LOCAL_TRANSACTION_ABORT 1
+#define APIFUZZ_KNOWN_BUG_LOCAL_TRANSACTION_ABORT 0
 #endif
 
 /* Use after free in qsock_tcp_server_close() (qsock-tcp-server.c:513):
@@ -141,7 +141,7 @@
  * reference. Avoided by no releasing, from handlers, of the server a call
  * is running on. */
 #ifndef APIFUZZ_KNOWN_BUG_SERVER_CLOSE_RELEASE
-#define APIFUZZ_KNOWN_BUG_SERVER_CLOSE_RELEASE 1
+#define APIFUZZ_KNOWN_BUG_SERVER_CLOSE_RELEASE 0
 #endif
 
 /* An async call pending on a socket (wait_for_disconnected_async on a
@@ -149,7 +149,7 @@
  * the state without state-changed (Qt's QLocalSocket does so). Avoided by
  * no set_socket_descriptor() on sockets with a pending async call. */
 #ifndef APIFUZZ_KNOWN_BUG_SET_DESCRIPTOR_PENDING_ASYNC
-#define APIFUZZ_KNOWN_BUG_SET_DESCRIPTOR_PENDING_ASYNC 1
+#define APIFUZZ_KNOWN_BUG_SET_DESCRIPTOR_PENDING_ASYNC 0
 #endif
 
 /* flush_async() never completes when the connection attempt fails while
@@ -157,7 +157,7 @@
  * does not listen to state-changed/error-occurred). Avoided by flush_async
  * on connected sockets only. */
 #ifndef APIFUZZ_KNOWN_BUG_FLUSH_ASYNC_FAILED_CONNECT
-#define APIFUZZ_KNOWN_BUG_FLUSH_ASYNC_FAILED_CONNECT 1
+#define APIFUZZ_KNOWN_BUG_FLUSH_ASYNC_FAILED_CONNECT 0
 #endif
 
 /* How often the step's call holds its own reference on the object it
